@@ -1,0 +1,64 @@
+# TechX — the two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint types pytest pytest-sqlite pytest-postgres openapi bench migrate demo worker clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+## make run: install, migrate, seed demo data once, serve on http://127.0.0.1:8000 (SQLite)
+run: $(STAMP)
+	$(BIN)/techx db upgrade
+	$(BIN)/techx demo
+	$(BIN)/techx serve --host $(HOST) --port $(PORT) --no-migrate
+
+## make test: format check, lint, types, then the suite on SQLite and on PostgreSQL if reachable
+test: $(STAMP) lint types pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff format --check app tests bench migrations
+	$(BIN)/ruff check app tests bench migrations
+
+types: $(STAMP)
+	$(BIN)/mypy app
+
+pytest: pytest-sqlite pytest-postgres
+
+pytest-sqlite: $(STAMP)
+	@echo "== test suite on SQLite"
+	TECHX_TEST_DATABASE_URL= $(BIN)/python -m pytest -q -p no:cacheprovider
+
+pytest-postgres: $(STAMP)
+	@url=$$($(BIN)/python -m tests.pg_url); \
+	if [ -n "$$url" ]; then \
+		echo "== test suite on PostgreSQL ($$url)"; \
+		TECHX_TEST_DATABASE_URL="$$url" $(BIN)/python -m pytest -q -p no:cacheprovider; \
+	else \
+		echo "== PostgreSQL not reachable: suite ran on SQLite only"; \
+	fi
+
+openapi: $(STAMP)
+	$(BIN)/techx openapi --output openapi/openapi.json
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+migrate: $(STAMP)
+	$(BIN)/techx db upgrade
+
+demo: $(STAMP)
+	$(BIN)/techx demo
+
+worker: $(STAMP)
+	$(BIN)/techx worker
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,143 @@
+"""OAuth2 token endpoint (password, client-credentials, refresh grants), registration, JWKS."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request, status
+
+from app.api.deps import ContextDep, Idempotent, SessionDep
+from app.core.errors import BadRequest, problem_responses
+from app.core.routing import TechxRoute
+from app.core.security import public_jwk
+from app.schemas.auth import Jwks, TokenResponse
+from app.schemas.user import RegisterRequest, UserRead
+from app.services import auth, users
+from app.services.auth import InvalidClient
+
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"], route_class=TechxRoute)
+
+
+class UnsupportedGrant(BadRequest):
+    slug, title = "unsupported-grant-type", "Unsupported grant type"
+
+
+class InvalidTokenRequest(BadRequest):
+    slug, title = "invalid-request", "Invalid token request"
+
+
+def _basic_credentials(request: Request) -> tuple[str, str] | None:
+    header = request.headers.get("authorization", "")
+    if not header.lower().startswith("basic "):
+        return None
+    try:
+        decoded = base64.b64decode(header[6:], validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise InvalidClient("Malformed Basic credentials") from exc
+    client_id, sep, secret = decoded.partition(":")
+    if not sep:
+        raise InvalidClient("Malformed Basic credentials")
+    return client_id, secret
+
+
+def _required(**fields: str | None) -> dict[str, str]:
+    missing = [name for name, value in fields.items() if not value]
+    if missing:
+        raise InvalidTokenRequest(
+            f"Missing for this grant: {', '.join(missing)}", extra={"error": "invalid_request"}
+        )
+    return {name: str(value) for name, value in fields.items()}
+
+
+@router.post(
+    "/token",
+    operation_id="auth_token",
+    summary="Obtain an access token",
+    responses=problem_responses(400, 401, 415, 422, 429),
+)
+async def token(
+    request: Request,
+    session: SessionDep,
+    ctx: ContextDep,
+    grant_type: Annotated[str, Form(description="password, client_credentials or refresh_token")],
+    username: Annotated[str | None, Form(max_length=320)] = None,
+    password: Annotated[str | None, Form(max_length=256)] = None,
+    scope: Annotated[str | None, Form(max_length=500)] = None,
+    client_id: Annotated[str | None, Form(max_length=80)] = None,
+    client_secret: Annotated[str | None, Form(max_length=256)] = None,
+    refresh_token: Annotated[str | None, Form(max_length=256)] = None,
+) -> TokenResponse:
+    """OAuth 2.0 token endpoint (RFC 6749): form-encoded, as OAuth clients send it."""
+    if grant_type == "password":
+        f = _required(username=username, password=password)
+        return await auth.password_grant(
+            session,
+            username=f["username"],
+            password=f["password"],
+            scope=scope,
+            settings=ctx.settings,
+            keyring=ctx.keyring,
+            passwords=ctx.passwords,
+        )
+    if grant_type == "client_credentials":
+        basic = _basic_credentials(request)
+        if basic is not None:
+            client_id, client_secret = basic
+        f = _required(client_id=client_id, client_secret=client_secret)
+        return await auth.client_credentials_grant(
+            session,
+            client_id=f["client_id"],
+            client_secret=f["client_secret"],
+            scope=scope,
+            settings=ctx.settings,
+            keyring=ctx.keyring,
+            passwords=ctx.passwords,
+        )
+    if grant_type == "refresh_token":
+        f = _required(refresh_token=refresh_token)
+        return await auth.refresh_grant(
+            session, refresh_token=f["refresh_token"], settings=ctx.settings, keyring=ctx.keyring
+        )
+    raise UnsupportedGrant(
+        f"grant_type {grant_type!r} is not supported", extra={"error": "unsupported_grant_type"}
+    )
+
+
+@router.post(
+    "/revoke",
+    operation_id="auth_revoke",
+    summary="Revoke a refresh token and its session",
+    status_code=status.HTTP_200_OK,
+    responses=problem_responses(415, 422),
+)
+async def revoke(
+    session: SessionDep, token: Annotated[str, Form(max_length=256)]
+) -> dict[str, str]:
+    """RFC 7009: answers 200 whether or not the token was known."""
+    await auth.revoke(session, token=token)
+    return {"status": "revoked"}
+
+
+@router.post(
+    "/register",
+    operation_id="auth_register",
+    summary="Register as a scientist",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[Idempotent],
+    responses=problem_responses(409, 415, 422),
+)
+async def register(body: RegisterRequest, session: SessionDep, ctx: ContextDep) -> UserRead:
+    user = await users.register(session, body, passwords=ctx.passwords)
+    return UserRead.model_validate(user)
+
+
+@router.get(
+    "/jwks",
+    operation_id="auth_jwks",
+    summary="Public signing keys (JWKS)",
+)
+async def jwks(session: SessionDep, ctx: ContextDep) -> Jwks:
+    keys = await ctx.keyring.all_public(session)
+    return Jwks(keys=[public_jwk(key) for key in keys])

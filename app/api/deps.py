@@ -1,0 +1,140 @@
+"""Dependencies shared by the routers: context, session, principal, idempotency."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core import idempotency
+from app.core.context import AppContext
+from app.core.database import begin_write
+from app.core.errors import Forbidden, TechxError, Unauthorized
+from app.models import User
+from app.services import auth
+from app.services.auth import Principal
+
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def get_context(request: Request) -> AppContext:
+    ctx: AppContext = request.app.state.ctx
+    return ctx
+
+
+ContextDep = Annotated[AppContext, Depends(get_context)]
+
+
+async def get_session(request: Request, ctx: ContextDep) -> AsyncIterator[AsyncSession]:
+    """One transaction per request, committed before the response is sent."""
+    async with ctx.sessionmaker() as session:
+        if request.method in UNSAFE_METHODS:
+            await begin_write(session)
+        request.state.session = session
+        try:
+            yield session
+        except TechxError as exc:
+            if exc.commit:
+                await session.commit()
+            else:
+                await session.rollback()
+            raise
+        except BaseException:
+            await session.rollback()
+            raise
+        else:
+            await session.commit()
+
+
+# scope="function": the exit code (the commit) runs before the response is sent.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+_bearer = HTTPBearer(auto_error=False, description="Access token from /api/v1/auth/token")
+
+
+async def get_optional_principal(
+    session: SessionDep,
+    ctx: ContextDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal | None:
+    if credentials is None:
+        return None
+    return await auth.authenticate(
+        session, credentials.credentials, settings=ctx.settings, keyring=ctx.keyring
+    )
+
+
+OptionalPrincipalDep = Annotated[Principal | None, Depends(get_optional_principal)]
+
+
+async def get_principal(principal: OptionalPrincipalDep) -> Principal:
+    if principal is None:
+        raise Unauthorized("Send an access token in the Authorization header")
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+async def get_current_user(principal: PrincipalDep) -> User:
+    """A person; machine-client tokens are refused on password-only routes."""
+    if principal.kind != "user" or principal.user is None:
+        raise Forbidden("This route needs a user token (password grant), not a client token")
+    return principal.user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def require_role(role: str) -> object:
+    async def dependency(principal: PrincipalDep, user: CurrentUser) -> User:
+        if role not in principal.roles:
+            raise Forbidden(f"This route needs the {role} role")
+        return user
+
+    return Depends(dependency)
+
+
+AdminUser = Annotated[User, require_role("admin")]
+
+
+def require_scope(scope: str) -> object:
+    async def dependency(principal: PrincipalDep) -> Principal:
+        if scope not in principal.scopes:
+            raise Forbidden(f"This route needs the {scope} scope")
+        return principal
+
+    return Depends(dependency)
+
+
+async def idempotency_key(
+    request: Request,
+    session: SessionDep,
+    ctx: ContextDep,
+    principal: OptionalPrincipalDep,
+    key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            min_length=1,
+            max_length=255,
+            description="Retry-safe key: the same key and body return the first answer",
+        ),
+    ] = None,
+) -> None:
+    """Honour ``Idempotency-Key`` on a creating POST."""
+    if key is None:
+        return
+    request.state.idempotency = await idempotency.begin(
+        session,
+        request,
+        principal=principal.key if principal else "anonymous",
+        key=key,
+        ttl_hours=ctx.settings.http.idempotency_ttl_hours,
+    )
+
+
+Idempotent = Depends(idempotency_key)

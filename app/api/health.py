@@ -1,0 +1,105 @@
+"""Liveness, readiness, metrics and the problem-type catalogue (all public)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from app.api.deps import ContextDep
+from app.core.errors import NotFound, TechxError, problem_responses
+from app.core.metrics import CONTENT_TYPE
+from app.core.migrations import current_revision, head_revision
+from app.core.routing import TechxRoute
+from app.services import jobs
+
+router = APIRouter(tags=["operations"], route_class=TechxRoute)
+
+
+class Health(BaseModel):
+    status: str
+
+
+class Readiness(BaseModel):
+    status: str
+    database: bool
+    migration: str | None
+    expected_migration: str | None
+
+
+class ProblemType(BaseModel):
+    type: str
+    title: str
+    status: int
+
+
+@router.get("/healthz", operation_id="healthz")
+async def healthz() -> Health:
+    """The process is up."""
+    return Health(status="ok")
+
+
+@router.get(
+    "/readyz",
+    operation_id="readyz",
+    responses={503: {"model": Readiness, "description": "Not ready"}},
+)
+async def readyz(ctx: ContextDep) -> Response:
+    """The database answers and its schema is at the migration head."""
+    expected = head_revision()
+    current: str | None = None
+    reachable = False
+    try:
+        async with ctx.engine.connect() as conn:
+            current = await current_revision(conn)
+            reachable = True
+    except Exception:
+        reachable = False
+    ready = reachable and current == expected
+    body = Readiness(
+        status="ready" if ready else "not ready",
+        database=reachable,
+        migration=current,
+        expected_migration=expected,
+    )
+    return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
+
+
+@router.get(
+    "/metrics",
+    operation_id="metrics",
+    response_class=Response,
+    responses={200: {"content": {CONTENT_TYPE: {}}, "description": "Prometheus text format"}},
+)
+async def metrics(ctx: ContextDep) -> Response:
+    try:
+        async with ctx.sessionmaker() as session:
+            ctx.metrics.set_job_depth(await jobs.depth(session))
+    except Exception:  # noqa: S110 - a scrape must not fail because the database is down
+        pass
+    return Response(ctx.metrics.render(), media_type=CONTENT_TYPE)
+
+
+def _problem_types() -> dict[str, ProblemType]:
+    found: dict[str, ProblemType] = {}
+    pending: list[type[TechxError]] = [TechxError]
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        found.setdefault(
+            cls.slug, ProblemType(type=f"/problems/{cls.slug}", title=cls.title, status=cls.status)
+        )
+    return found
+
+
+@router.get(
+    "/problems/{slug}",
+    operation_id="problem_type",
+    responses=problem_responses(404),
+)
+async def problem_type(slug: str) -> ProblemType:
+    """What a problem ``type`` in an error response means."""
+    problem = _problem_types().get(slug)
+    if problem is None:
+        raise NotFound(f"No problem type {slug}")
+    return problem

@@ -1,0 +1,43 @@
+"""The caller's own account."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Response
+
+from app.api.deps import ContextDep, CurrentUser, SessionDep
+from app.core.errors import problem_responses
+from app.core.etag import check_if_match, etag_for
+from app.core.routing import TechxRoute
+from app.schemas.user import ProfileUpdate, UserRead
+from app.services import users
+
+router = APIRouter(prefix="/api/v1/users", tags=["users"], route_class=TechxRoute)
+
+
+@router.get("/me", operation_id="users_me", responses=problem_responses(401, 403))
+async def read_me(user: CurrentUser, response: Response) -> UserRead:
+    """The account behind the access token (user tokens only)."""
+    response.headers["ETag"] = etag_for(user.version)
+    return UserRead.model_validate(user)
+
+
+@router.patch(
+    "/me",
+    operation_id="users_update_me",
+    responses=problem_responses(401, 403, 412, 415, 422, 428),
+)
+async def update_me(
+    body: ProfileUpdate,
+    user: CurrentUser,
+    session: SessionDep,
+    ctx: ContextDep,
+    response: Response,
+    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+) -> UserRead:
+    """Change your name or password; send the ETag you read as ``If-Match``."""
+    check_if_match(if_match, user.version)
+    updated = await users.update_profile(session, user, body, passwords=ctx.passwords)
+    response.headers["ETag"] = etag_for(updated.version)
+    return UserRead.model_validate(updated)

@@ -1,0 +1,183 @@
+"""The ``techx`` command."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.config import get_settings
+from app.core.context import AppContext
+from app.core.migrations import downgrade, upgrade
+
+cli = typer.Typer(
+    help="TechX: National Initiative Portal and S&T Exchange",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_cli = typer.Typer(help="Database schema", no_args_is_help=True)
+keys_cli = typer.Typer(help="Signing keys", no_args_is_help=True)
+cli.add_typer(db_cli, name="db")
+cli.add_typer(keys_cli, name="keys")
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to bind")] = 8000,
+    workers: Annotated[int, typer.Option(help="API processes")] = 1,
+    migrate: Annotated[bool, typer.Option(help="Run migrations first")] = True,
+) -> None:
+    """Serve the API (and, unless TECHX_JOBS_IN_PROCESS=false, the job worker)."""
+    import uvicorn
+
+    settings = get_settings()
+    if migrate and settings.migrate_on_start:
+        upgrade(settings.database.url)
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        log_config=None,
+    )
+
+
+@cli.command()
+def worker() -> None:
+    """Run the job worker as its own process (stops cleanly on SIGTERM/SIGINT)."""
+    from app.core.logging import configure_logging
+    from app.services.worker import Worker
+
+    settings = get_settings()
+    configure_logging(settings.log_level, json_logs=settings.log_json)
+
+    async def main() -> None:
+        ctx = AppContext.from_settings(settings)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await Worker(ctx).run(stop)
+        finally:
+            await ctx.engine.dispose()
+
+    asyncio.run(main())
+
+
+@db_cli.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Migrate the database up to REVISION (default: head)."""
+    upgrade(get_settings().database.url, revision)
+    typer.echo(f"database at {revision}")
+
+
+@db_cli.command("downgrade")
+def db_downgrade(revision: Annotated[str, typer.Argument()]) -> None:
+    """Migrate the database down to REVISION (e.g. -1 or base)."""
+    downgrade(get_settings().database.url, revision)
+    typer.echo(f"database at {revision}")
+
+
+T = TypeVar("T")
+
+
+async def _with_session(fn: Callable[[AppContext, AsyncSession], Awaitable[T]]) -> T:
+    ctx = AppContext.from_settings(get_settings())
+    try:
+        async with ctx.sessionmaker() as session:
+            result = await fn(ctx, session)
+            await session.commit()
+            return result
+    finally:
+        await ctx.engine.dispose()
+
+
+@cli.command("create-admin")
+def create_admin(
+    email: Annotated[str, typer.Option(prompt=True)],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+    full_name: Annotated[str, typer.Option()] = "Administrator",
+) -> None:
+    """Create an administrator account."""
+    from pydantic import ValidationError
+
+    from app.core.errors import TechxError
+    from app.models import User
+    from app.schemas.user import UserCreate
+    from app.services import users
+
+    try:
+        data = UserCreate(email=email, password=password, full_name=full_name, roles=["admin"])
+    except ValidationError as exc:
+        typer.echo(f"invalid: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}", err=True)
+        raise typer.Exit(2) from exc
+
+    async def run(ctx: AppContext, session: AsyncSession) -> User:
+        return await users.create(session, data, passwords=ctx.passwords)
+
+    try:
+        user = asyncio.run(_with_session(run))
+    except TechxError as exc:
+        typer.echo(f"error: {exc.detail or exc.title}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"administrator {user.email} created")
+
+
+@cli.command()
+def demo() -> None:
+    """Seed demo organisations and users of every role (once), and print their credentials."""
+    from app.services import demo as demo_service
+
+    settings = get_settings()
+    if settings.env == "production":
+        typer.echo("refusing to seed demo data in production", err=True)
+        raise typer.Exit(1)
+
+    async def run(ctx: AppContext, session: AsyncSession) -> bool:
+        return await demo_service.seed(session, passwords=ctx.passwords)
+
+    created = asyncio.run(_with_session(run))
+    typer.echo("demo data " + ("seeded" if created else "already present"))
+    typer.echo(demo_service.credentials_table())
+
+
+@keys_cli.command("rotate")
+def keys_rotate() -> None:
+    """Sign with a new key from now on; the old one keeps verifying for the grace period."""
+    from app.models import SigningKey
+    from app.services import keys
+
+    async def run(ctx: AppContext, session: AsyncSession) -> SigningKey:
+        return await keys.rotate(session, secret_key=ctx.settings.secret_key)
+
+    row = asyncio.run(_with_session(run))
+    typer.echo(f"new signing key {row.kid}")
+
+
+@cli.command()
+def openapi(
+    output: Annotated[Path | None, typer.Option(help="File to write (default: stdout)")] = None,
+) -> None:
+    """Print or write the OpenAPI document."""
+    from app.main import create_app
+
+    text = json.dumps(create_app().openapi(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,93 @@
+"""Settings: one class, grouped, read from ``TECHX_*`` environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET = "dev-secret-change-me"  # noqa: S105 - refused outside development
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class DatabaseSettings(BaseModel):
+    url: str = f"sqlite+aiosqlite:///{PROJECT_ROOT / 'var' / 'techx.db'}"
+    echo: bool = False
+    pool_size: int = 10
+    sqlite_busy_timeout_ms: int = 30_000
+
+
+class AuthSettings(BaseModel):
+    issuer: str = "techx"
+    audience: str = "techx-api"
+    access_ttl_seconds: int = 900
+    refresh_ttl_days: int = 30
+    # Retired signing keys keep verifying tokens for this long after a rotation.
+    key_grace_seconds: int = 3600
+    login_max_failures: int = 10
+    login_window_seconds: int = 60
+    password_min_length: int = 10
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
+    client_secret_overlap_hours: int = 24
+
+
+class HttpSettings(BaseModel):
+    max_body_bytes: int = 1_048_576
+    cors_origins: list[str] = Field(default_factory=list)
+    idempotency_ttl_hours: int = 24
+
+
+class JobSettings(BaseModel):
+    lease_seconds: int = 60
+    poll_interval_seconds: float = 1.0
+    max_attempts: int = 8
+    backoff_base_seconds: float = 2.0
+    backoff_cap_seconds: float = 3600.0
+    in_process: bool = True
+    maintenance_interval_seconds: int = 3600
+
+
+class BootstrapSettings(BaseModel):
+    admin_email: str | None = None
+    admin_password: str | None = None
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="TECHX_",
+        env_nested_delimiter="_",
+        env_nested_max_split=1,
+        extra="ignore",
+    )
+
+    env: Literal["development", "test", "production"] = "development"
+    secret_key: str = DEFAULT_SECRET
+    log_level: str = "INFO"
+    log_json: bool = True
+    migrate_on_start: bool = True
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    http: HttpSettings = Field(default_factory=HttpSettings)
+    jobs: JobSettings = Field(default_factory=JobSettings)
+    bootstrap: BootstrapSettings = Field(default_factory=BootstrapSettings)
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> Settings:
+        if self.env != "development" and self.env != "test" and self.secret_key == DEFAULT_SECRET:
+            raise ValueError("TECHX_SECRET_KEY must be set outside development")
+        if len(self.secret_key) < 16:
+            raise ValueError("TECHX_SECRET_KEY must be at least 16 characters")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database.url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

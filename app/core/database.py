@@ -1,0 +1,79 @@
+"""Async engine and session factory for SQLite (embedded default) and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from app.core.config import Settings
+
+# Connection execution option read by the SQLite BEGIN hook: write requests take the
+# database lock up front so a read-then-write transaction never fails on upgrade.
+SQLITE_BEGIN = "techx_sqlite_begin"
+
+
+def install_sqlite_hooks(engine: AsyncEngine, busy_timeout_ms: int) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, emit BEGIN so savepoints and transactional DDL work.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        mode = conn.get_execution_options().get(SQLITE_BEGIN, "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def ensure_sqlite_directory(database_url: str) -> None:
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def create_engine(settings: Settings) -> AsyncEngine:
+    """Build the engine for the configured database URL."""
+    url = make_url(settings.database.url)
+    kwargs: dict[str, Any] = {"echo": settings.database.echo}
+    if url.get_backend_name() == "sqlite":
+        ensure_sqlite_directory(settings.database.url)
+        engine = create_async_engine(url, **kwargs)
+        install_sqlite_hooks(engine, settings.database.sqlite_busy_timeout_ms)
+        return engine
+    kwargs.update(pool_size=settings.database.pool_size, pool_pre_ping=True)
+    return create_async_engine(url, **kwargs)
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+def is_sqlite(engine_or_session: AsyncEngine | AsyncSession) -> bool:
+    bind = (
+        engine_or_session.bind if isinstance(engine_or_session, AsyncSession) else engine_or_session
+    )
+    return bind.dialect.name == "sqlite"
+
+
+async def begin_write(session: AsyncSession) -> None:
+    """Start the session's transaction as a writer (SQLite: ``BEGIN IMMEDIATE``).
+
+    Call before the first statement; a read that later writes then never fails with a busy
+    snapshot, it waits for the lock instead.
+    """
+    if is_sqlite(session):
+        await session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})

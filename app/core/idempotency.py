@@ -1,0 +1,155 @@
+"""``Idempotency-Key`` for creating requests: the first answer is stored in the same transaction
+as the writes and replayed for a retry with the same body."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy import delete, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.database import is_sqlite
+from app.core.errors import Conflict, Unprocessable
+from app.core.security import sha256_hex
+from app.models import IdempotencyKey
+from app.models.base import utcnow
+
+REPLAYED_HEADERS = ("location", "etag", "content-type")
+LOCK_NOT_AVAILABLE = "55P03"
+
+
+class IdempotencyKeyReused(Unprocessable):
+    slug, title = "idempotency-key-reused", "Idempotency key reused with another request"
+
+
+class IdempotencyInFlight(Conflict):
+    slug, title = "idempotency-in-flight", "A request with this idempotency key is in progress"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The first request with this key has not finished; retry shortly",
+            headers={"Retry-After": "1"},
+        )
+
+
+class StoredResponse(Exception):
+    """Raised to answer a retry with the response stored for its key."""
+
+    def __init__(self, record: IdempotencyKey) -> None:
+        super().__init__("replay")
+        self.record = record
+
+
+class PendingRequest:
+    def __init__(self, session: AsyncSession, record: IdempotencyKey) -> None:
+        self._session = session
+        self._record = record
+
+    async def complete(self, response: Response) -> None:
+        body = bytes(response.body) if response.body else b""
+        self._record.status_code = response.status_code
+        self._record.response_body = json.loads(body) if body else None
+        self._record.response_headers = {
+            name: value for name, value in response.headers.items() if name in REPLAYED_HEADERS
+        }
+        await self._session.flush()
+
+
+async def fingerprint(request: Request) -> str:
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        form = await request.form()
+        parts = sorted(
+            (key, value if isinstance(value, str) else f"file:{value.filename}:{value.size}")
+            for key, value in form.multi_items()
+        )
+        body = json.dumps(parts).encode()
+    else:
+        body = await request.body()
+    return sha256_hex(f"{request.method} {request.url.path}\n".encode() + body)
+
+
+def _check(record: IdempotencyKey, digest: str) -> None:
+    if record.fingerprint != digest:
+        raise IdempotencyKeyReused(
+            "This Idempotency-Key was used with a different request body or endpoint"
+        )
+    if record.status_code is None:
+        raise IdempotencyInFlight()
+    raise StoredResponse(record)
+
+
+async def _existing(session: AsyncSession, principal: str, key: str) -> IdempotencyKey | None:
+    record: IdempotencyKey | None = await session.scalar(
+        select(IdempotencyKey).where(
+            IdempotencyKey.principal == principal, IdempotencyKey.key == key
+        )
+    )
+    return record
+
+
+async def begin(
+    session: AsyncSession,
+    request: Request,
+    *,
+    principal: str,
+    key: str,
+    ttl_hours: int,
+) -> PendingRequest:
+    """Replay, refuse, or record a new request under ``key``."""
+    digest = await fingerprint(request)
+    now = utcnow()
+    record = await _existing(session, principal, key)
+    if record is not None and record.expires_at > now:
+        _check(record, digest)
+    if record is not None:
+        await session.execute(delete(IdempotencyKey).where(IdempotencyKey.id == record.id))
+    record = IdempotencyKey(
+        principal=principal,
+        key=key,
+        method=request.method,
+        path=request.url.path,
+        fingerprint=digest,
+        expires_at=now + timedelta(hours=ttl_hours),
+    )
+    try:
+        async with session.begin_nested():
+            if not is_sqlite(session):
+                # Wait briefly for a concurrent first request instead of blocking on it.
+                await session.execute(text("SET LOCAL lock_timeout = '500ms'"))
+            session.add(record)
+            await session.flush()
+            if not is_sqlite(session):
+                await session.execute(text("SET LOCAL lock_timeout = DEFAULT"))
+    except IntegrityError:
+        other = await _existing(session, principal, key)
+        if other is None:
+            raise
+        _check(other, digest)
+    except DBAPIError as exc:
+        code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+        if code == LOCK_NOT_AVAILABLE:
+            raise IdempotencyInFlight() from exc
+        raise
+    return PendingRequest(session, record)
+
+
+async def replay_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StoredResponse)
+    record = exc.record
+    headers: dict[str, Any] = dict(record.response_headers or {})
+    headers["idempotent-replayed"] = "true"
+    media_type = headers.pop("content-type", "application/json")
+    if record.response_body is None:
+        return Response(status_code=record.status_code or 200, headers=headers)
+    return JSONResponse(
+        record.response_body,
+        status_code=record.status_code or 200,
+        headers=headers,
+        media_type=media_type,
+    )

@@ -1,0 +1,44 @@
+"""Alembic plumbing: the migration scripts travel with the code, no ini file needed."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.core.config import PROJECT_ROOT
+
+MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
+
+
+def alembic_config(database_url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return config
+
+
+@cache
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+def upgrade(database_url: str, revision: str = "head") -> None:
+    """Run migrations up to ``revision`` (blocking; call outside the event loop)."""
+    command.upgrade(alembic_config(database_url), revision)
+
+
+def downgrade(database_url: str, revision: str) -> None:
+    command.downgrade(alembic_config(database_url), revision)
+
+
+async def current_revision(conn: AsyncConnection) -> str | None:
+    try:
+        revision = await conn.scalar(text("SELECT version_num FROM alembic_version"))
+    except Exception:
+        return None
+    return str(revision) if revision is not None else None

@@ -1,0 +1,93 @@
+"""Application factory."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from app.api import admin, auth, health, organisations, users
+from app.core import idempotency
+from app.core.config import Settings, get_settings
+from app.core.context import AppContext
+from app.core.errors import install_error_handlers
+from app.core.logging import configure_logging
+from app.core.middleware import RequestContextMiddleware
+from app.services import users as user_service
+from app.services.worker import Worker
+
+logger = logging.getLogger("techx")
+
+DESCRIPTION = """
+TechX runs Vietnam's Initiative Portal (Cổng Sáng kiến) and Science & Technology Exchange
+(Sàn giao dịch KH&CN): one protocol for the central exchange and every local exchange.
+
+Errors are RFC 9457 `application/problem+json`. Creating POSTs honour `Idempotency-Key`;
+updates need `If-Match` with the `ETag` you read. Lists use cursor pagination.
+"""
+
+
+async def _bootstrap_admin(ctx: AppContext) -> None:
+    boot = ctx.settings.bootstrap
+    if not (boot.admin_email and boot.admin_password):
+        return
+    async with ctx.sessionmaker() as session:
+        created = await user_service.ensure_admin(
+            session, email=boot.admin_email, password=boot.admin_password, passwords=ctx.passwords
+        )
+        await session.commit()
+    if created is not None:
+        logger.info("bootstrap administrator created", extra={"email": created.email})
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    ctx: AppContext = app.state.ctx
+    await _bootstrap_admin(ctx)
+    stop = asyncio.Event()
+    worker_task = None
+    if ctx.settings.jobs.in_process:
+        worker_task = asyncio.create_task(Worker(ctx).run(stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        if worker_task is not None:
+            await worker_task
+        await ctx.engine.dispose()
+
+
+def create_app(settings: Settings | None = None, *, context: AppContext | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    ctx = context or AppContext.from_settings(settings)
+    configure_logging(settings.log_level, json_logs=settings.log_json)
+    app = FastAPI(
+        title="TechX",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.ctx = ctx
+    install_error_handlers(app)
+    app.add_exception_handler(idempotency.StoredResponse, idempotency.replay_handler)
+    for module in (health, auth, users, organisations, admin):
+        app.include_router(module.router)
+    if settings.http.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.http.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["ETag", "Location", "X-Request-ID", "Retry-After"],
+        )
+    app.add_middleware(
+        RequestContextMiddleware, metrics=ctx.metrics, max_body_bytes=settings.http.max_body_bytes
+    )
+    return app

@@ -1,0 +1,21 @@
+"""ORM models; importing this package registers every table on ``Base.metadata``."""
+
+from app.models.base import Base
+from app.models.idempotency import IdempotencyKey
+from app.models.job import Job
+from app.models.organisation import Organisation
+from app.models.security import LoginFailure, RefreshToken, SigningKey
+from app.models.user import ExchangeClient, User, UserRole
+
+__all__ = [
+    "Base",
+    "ExchangeClient",
+    "IdempotencyKey",
+    "Job",
+    "LoginFailure",
+    "Organisation",
+    "RefreshToken",
+    "SigningKey",
+    "User",
+    "UserRole",
+]
