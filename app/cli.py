@@ -76,8 +76,8 @@ def worker() -> None:
 
 
 @db_cli.command("upgrade")
-def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
-    """Migrate the database up to REVISION (default: head)."""
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "heads") -> None:
+    """Migrate the database up to REVISION (default: the latest)."""
     upgrade(get_settings().database.url, revision)
     typer.echo(f"database at {revision}")
 

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from app.api import admin, auth, health, organisations, users
+from app.api import admin, auth, health, notifications, organisations, users
 from app.core import idempotency
 from app.core.config import Settings, get_settings
 from app.core.context import AppContext
@@ -77,7 +77,14 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
     app.state.ctx = ctx
     install_error_handlers(app)
     app.add_exception_handler(idempotency.StoredResponse, idempotency.replay_handler)
-    for module in (health, auth, users, organisations, admin):
+    for module in (
+        health,
+        auth,
+        users,
+        organisations,
+        notifications,
+        admin,
+    ):
         app.include_router(module.router)
     if settings.http.cors_origins:
         app.add_middleware(

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy import Text  # autogenerate renders JSONB(astext_type=Text())
 
 import app.models.base
 ${imports if imports else ""}

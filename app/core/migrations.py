@@ -36,10 +36,12 @@ def alembic_config(database_url: str) -> Config:
 
 @cache
 def head_revision() -> str | None:
-    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    """The head revision(s) the code expects, comma-separated when branches are open."""
+    heads = ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()
+    return ",".join(sorted(heads)) or None
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
+def upgrade(database_url: str, revision: str = "heads") -> None:
     """Run migrations up to ``revision`` (blocking; call outside the event loop)."""
     command.upgrade(alembic_config(database_url), revision)
 
@@ -50,7 +52,7 @@ def downgrade(database_url: str, revision: str) -> None:
 
 async def current_revision(conn: AsyncConnection) -> str | None:
     try:
-        revision = await conn.scalar(text("SELECT version_num FROM alembic_version"))
+        rows = (await conn.execute(text("SELECT version_num FROM alembic_version"))).all()
     except Exception:
         return None
-    return str(revision) if revision is not None else None
+    return ",".join(sorted(str(row[0]) for row in rows)) or None

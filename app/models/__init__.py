@@ -3,6 +3,7 @@
 from app.models.base import Base
 from app.models.idempotency import IdempotencyKey
 from app.models.job import Job
+from app.models.notification import Notification
 from app.models.organisation import Organisation
 from app.models.security import LoginFailure, RefreshToken, SigningKey
 from app.models.user import ExchangeClient, User, UserRole
@@ -13,6 +14,7 @@ __all__ = [
     "IdempotencyKey",
     "Job",
     "LoginFailure",
+    "Notification",
     "Organisation",
     "RefreshToken",
     "SigningKey",
