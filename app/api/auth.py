@@ -56,6 +56,8 @@ def _required(**fields: str | None) -> dict[str, str]:
     operation_id="auth_token",
     summary="Obtain an access token",
     responses=problem_responses(400, 401, 415, 422, 429),
+    # RFC 6749 4.4.3: a client-credentials answer carries no refresh_token, not a null one.
+    response_model_exclude_none=True,
 )
 async def token(
     request: Request,

@@ -11,7 +11,9 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "/problems/"
@@ -106,6 +108,18 @@ class Unprocessable(TechxError):
     status, slug, title = 422, "unprocessable", "Unprocessable content"
 
 
+class RequestInvalid(Unprocessable):
+    """The request's path, query, headers or body do not match the route's schema."""
+
+    slug, title = "validation-error", "Request validation failed"
+
+
+class InvalidData(Unprocessable):
+    """A value passed validation but the database refuses it (too long, a NUL character...)."""
+
+    slug, title = "invalid-data", "Value cannot be stored"
+
+
 class PreconditionRequired(TechxError):
     status, slug, title = 428, "precondition-required", "Precondition required"
 
@@ -116,6 +130,15 @@ class TooManyRequests(TechxError):
 
 class ServiceUnavailable(TechxError):
     status, slug, title = 503, "service-unavailable", "Service unavailable"
+
+
+class InternalError(TechxError):
+    status, slug, title = 500, "internal-error", "Internal server error"
+
+
+# SQLSTATE class 22, "data exception": the value, not the server, is at fault.
+DATA_EXCEPTION_CLASS = "22"
+ALLOW_CANDIDATES = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 
 def problem_response(
@@ -169,13 +192,25 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     errors = _field_errors(exc)
     fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in errors[:10])
     return problem_response(
-        422,
-        slug="validation-error",
-        title="Request validation failed",
+        RequestInvalid.status,
+        slug=RequestInvalid.slug,
+        title=RequestInvalid.title,
         detail=f"Invalid fields: {fields}" if fields else None,
         instance=request.url.path,
         errors=errors,
     )
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path; the router names only the first route's."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in ALLOW_CANDIDATES
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes
+        )
+    ]
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -183,23 +218,42 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     detail: str | None = exc.detail if isinstance(exc.detail, str) else None
     if detail == HTTPStatus(exc.status_code).phrase:
         detail = None
+    headers = dict(exc.headers or {})
+    allowed = _allowed_methods(request) if exc.status_code == 405 else []
+    if allowed:
+        headers["Allow"] = ", ".join(allowed)
     return problem_response(
-        exc.status_code,
-        detail=detail,
+        exc.status_code, detail=detail, instance=request.url.path, headers=headers
+    )
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DBAPIError)
+    sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    if not str(sqlstate or "").startswith(DATA_EXCEPTION_CLASS):
+        return await _unhandled(request, exc)
+    logger.info("database refused a value", extra={"path": request.url.path, "sqlstate": sqlstate})
+    return problem_response(
+        InvalidData.status,
+        slug=InvalidData.slug,
+        title=InvalidData.title,
+        detail="A value is too long or holds characters that cannot be stored",
         instance=request.url.path,
-        headers=dict(exc.headers or {}),
     )
 
 
 async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
     logger.exception("unhandled error", extra={"path": request.url.path})
-    return problem_response(500, slug="internal-error", title="Internal server error")
+    return problem_response(
+        InternalError.status, slug=InternalError.slug, title=InternalError.title
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(TechxError, _techx_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(DBAPIError, _database_error)
     app.add_exception_handler(Exception, _unhandled)
 
 

@@ -42,7 +42,11 @@ class StoredResponse(Exception):
 
     def __init__(self, record: IdempotencyKey) -> None:
         super().__init__("replay")
-        self.record = record
+        # Copied now: the request's session rolls back, expiring and detaching ``record``,
+        # before the handler runs.
+        self.status_code = record.status_code or 200
+        self.body: Any = record.response_body
+        self.headers: dict[str, str] = dict(record.response_headers or {})
 
 
 class PendingRequest:
@@ -141,15 +145,10 @@ async def begin(
 
 async def replay_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StoredResponse)
-    record = exc.record
-    headers: dict[str, Any] = dict(record.response_headers or {})
-    headers["idempotent-replayed"] = "true"
+    headers = {**exc.headers, "idempotent-replayed": "true"}
     media_type = headers.pop("content-type", "application/json")
-    if record.response_body is None:
-        return Response(status_code=record.status_code or 200, headers=headers)
+    if exc.body is None:
+        return Response(status_code=exc.status_code, headers=headers)
     return JSONResponse(
-        record.response_body,
-        status_code=record.status_code or 200,
-        headers=headers,
-        media_type=media_type,
+        exc.body, status_code=exc.status_code, headers=headers, media_type=media_type
     )

@@ -24,6 +24,41 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
+def _request_id(incoming: str | None) -> str:
+    """The caller's id when it is short printable ASCII (it is echoed back), else a new one."""
+    if incoming and len(incoming) <= 128 and incoming.isascii() and incoming.isprintable():
+        return incoming
+    return uuid.uuid4().hex
+
+
+async def _read_body(receive: Receive, limit: int) -> list[Message] | None:
+    """The request's body messages, or ``None`` once more than ``limit`` bytes arrive."""
+    messages: list[Message] = []
+    received = 0
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            return messages
+        received += len(message.get("body", b""))
+        if received > limit:
+            return None
+        if not message.get("more_body", False):
+            return messages
+
+
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    """Hand the app the buffered body, then the live channel (to notice a disconnect)."""
+    pending = list(messages)
+
+    async def wrapper() -> Message:
+        if pending:
+            return pending.pop(0)
+        return await receive()
+
+    return wrapper
+
+
 class RequestContextMiddleware:
     def __init__(self, app: ASGIApp, *, metrics: Metrics, max_body_bytes: int) -> None:
         self.app = app
@@ -34,8 +69,7 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = _header(scope, b"x-request-id")
-        request_id = incoming if incoming and len(incoming) <= 128 else uuid.uuid4().hex
+        request_id = _request_id(_header(scope, b"x-request-id"))
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500
@@ -52,8 +86,14 @@ class RequestContextMiddleware:
             declared = _header(scope, b"content-length")
             if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
                 await self._too_large(scope, send_wrapper)
+                return
+            # Read the body here, whether or not its length was declared: a limit hit while the
+            # app is already parsing would surface as the framework's 400, not as our 413.
+            buffered = await _read_body(receive, self.max_body_bytes)
+            if buffered is None:
+                await self._too_large(scope, send_wrapper)
             else:
-                await self.app(scope, self._limited(receive), send_wrapper)
+                await self.app(scope, _replay(buffered, receive), send_wrapper)
         finally:
             elapsed = time.perf_counter() - started
             route = scope.get("route")
@@ -69,21 +109,6 @@ class RequestContextMiddleware:
                 },
             )
             request_id_var.reset(token)
-
-    def _limited(self, receive: Receive) -> Receive:
-        received = 0
-        limit = self.max_body_bytes
-
-        async def wrapper() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    raise PayloadTooLarge(f"Request body exceeds {limit} bytes")
-            return message
-
-        return wrapper
 
     async def _too_large(self, scope: Scope, send: Send) -> None:
         body: dict[str, Any] = {

@@ -52,7 +52,8 @@ def encode_cursor(data: dict[str, Any], *, purpose: str) -> str:
 def decode_cursor(cursor: str, *, purpose: str) -> dict[str, Any]:
     body, _, signature = cursor.partition(".")
     expected = hmac_sha256(get_settings().secret_key, f"{purpose}:{body}".encode())[:32]
-    if not signature or not hmac.compare_digest(signature, expected):
+    # Bytes: compare_digest refuses str with non-ASCII characters, and cursors come from users.
+    if not signature or not hmac.compare_digest(signature.encode(), expected.encode()):
         raise InvalidCursor("The cursor is malformed or was not issued by this service")
     try:
         data = json.loads(_unb64(body))

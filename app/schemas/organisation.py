@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
 from app.schemas.types import Name, ProvinceCode
 
@@ -40,6 +40,14 @@ class OrganisationUpdate(BaseModel):
     province: ProvinceCode | None = None
     tax_code: str | None = Field(default=None, pattern=r"^[0-9]{10}(-[0-9]{3})?$")
     website: HttpUrl | None = None
+
+    @field_validator("name", "kind")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        # Optional fields may be cleared with null; these every organisation keeps.
+        if value is None:
+            raise ValueError("may not be null")
+        return value
 
 
 class OrganisationRead(BaseModel):

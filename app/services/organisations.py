@@ -68,7 +68,7 @@ async def list_page(
 async def update(
     session: AsyncSession, organisation: Organisation, data: OrganisationUpdate
 ) -> Organisation:
-    """Apply the fields that were sent."""
+    """Apply the fields that were sent; ``null`` clears an optional field."""
     for name, value in data.model_dump(mode="json", exclude_unset=True).items():
         setattr(organisation, name, value)
     await _flush_unique(session, organisation.tax_code)
