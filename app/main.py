@@ -95,6 +95,10 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
             expose_headers=["ETag", "Location", "X-Request-ID", "Retry-After"],
         )
     app.add_middleware(
-        RequestContextMiddleware, metrics=ctx.metrics, max_body_bytes=settings.http.max_body_bytes
+        RequestContextMiddleware,
+        metrics=ctx.metrics,
+        max_body_bytes=settings.http.max_body_bytes,
+        # Multipart overhead on top of the largest attachment a route accepts.
+        upload_limits=[("/attachments", settings.storage.max_attachment_bytes + 65536)],
     )
     return app

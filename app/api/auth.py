@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from typing import Annotated
+from urllib.parse import unquote_plus
 
 from fastapi import APIRouter, Form, Request, status
 
@@ -39,7 +40,8 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
     client_id, sep, secret = decoded.partition(":")
     if not sep:
         raise InvalidClient("Malformed Basic credentials")
-    return client_id, secret
+    # RFC 6749 2.3.1: both parts are form-urlencoded before Basic encoding.
+    return unquote_plus(client_id), unquote_plus(secret)
 
 
 def _required(**fields: str | None) -> dict[str, str]:
@@ -141,5 +143,7 @@ async def register(body: RegisterRequest, session: SessionDep, ctx: ContextDep) 
     summary="Public signing keys (JWKS)",
 )
 async def jwks(session: SessionDep, ctx: ContextDep) -> Jwks:
-    keys = await ctx.keyring.all_public(session)
+    keys = await ctx.keyring.verifying_keys(
+        session, grace_seconds=ctx.settings.auth.key_grace_seconds
+    )
     return Jwks(keys=[public_jwk(key) for key in keys])

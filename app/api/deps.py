@@ -128,12 +128,18 @@ async def idempotency_key(
     """Honour ``Idempotency-Key`` on a creating POST."""
     if key is None:
         return
+    if principal is not None:
+        owner = principal.key
+    else:
+        # Anonymous callers (registration) get a key space per client address.
+        owner = f"anonymous:{request.client.host if request.client else 'unknown'}"
     request.state.idempotency = await idempotency.begin(
         session,
         request,
-        principal=principal.key if principal else "anonymous",
+        principal=owner,
         key=key,
         ttl_hours=ctx.settings.http.idempotency_ttl_hours,
+        secret=ctx.settings.secret_key,
     )
 
 

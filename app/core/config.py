@@ -29,7 +29,6 @@ class AuthSettings(BaseModel):
     key_grace_seconds: int = 3600
     login_max_failures: int = 10
     login_window_seconds: int = 60
-    password_min_length: int = 10
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
     client_secret_overlap_hours: int = 24
@@ -44,11 +43,29 @@ class HttpSettings(BaseModel):
 class JobSettings(BaseModel):
     lease_seconds: int = 60
     poll_interval_seconds: float = 1.0
-    max_attempts: int = 8
     backoff_base_seconds: float = 2.0
     backoff_cap_seconds: float = 3600.0
     in_process: bool = True
     maintenance_interval_seconds: int = 3600
+
+
+class StorageSettings(BaseModel):
+    # Initiative attachments, content-addressed by SHA-256.
+    attachments_dir: Path = PROJECT_ROOT / "var" / "attachments"
+    max_attachment_bytes: int = 20 * 1024 * 1024
+
+
+class IpSettings(BaseModel):
+    # Alerts fire this many days before each deadline; the smallest is also the "due" window.
+    alert_offsets_days: list[int] = Field(default_factory=lambda: [90, 30, 7])
+    alert_scan_interval_seconds: int = 3600
+    # Deadlines are calendar dates in Viet Nam (UTC+7, no daylight saving).
+    utc_offset_hours: int = 7
+    # A rule table file replacing the packaged Vietnamese one (JSON, same shape).
+    rules_path: str | None = None
+    webhook_timeout_seconds: float = 10.0
+    # Webhook URLs on loopback or private addresses are refused unless this is set.
+    webhook_allow_private_hosts: bool = False
 
 
 class BootstrapSettings(BaseModel):
@@ -74,6 +91,8 @@ class Settings(BaseSettings):
     http: HttpSettings = Field(default_factory=HttpSettings)
     jobs: JobSettings = Field(default_factory=JobSettings)
     bootstrap: BootstrapSettings = Field(default_factory=BootstrapSettings)
+    ip: IpSettings = Field(default_factory=IpSettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
@@ -81,6 +100,9 @@ class Settings(BaseSettings):
             raise ValueError("TECHX_SECRET_KEY must be set outside development")
         if len(self.secret_key) < 16:
             raise ValueError("TECHX_SECRET_KEY must be at least 16 characters")
+        password = self.bootstrap.admin_password
+        if password is not None and len(password) < 10:
+            raise ValueError("TECHX_BOOTSTRAP_ADMIN_PASSWORD must be at least 10 characters")
         return self
 
     @property

@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -86,6 +87,10 @@ class NotFound(TechxError):
 
 class Conflict(TechxError):
     status, slug, title = 409, "conflict", "Conflict"
+
+
+class ConcurrentUpdate(Conflict):
+    slug, title = "concurrent-update", "Changed by another request"
 
 
 class Gone(TechxError):
@@ -242,6 +247,17 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _stale_row(request: Request, exc: Exception) -> JSONResponse:
+    # Two requests updated the same row at once (optimistic locking): the later one loses.
+    return problem_response(
+        ConcurrentUpdate.status,
+        slug=ConcurrentUpdate.slug,
+        title=ConcurrentUpdate.title,
+        detail="Another request changed this resource at the same time; read it and retry",
+        instance=request.url.path,
+    )
+
+
 async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
     logger.exception("unhandled error", extra={"path": request.url.path})
     return problem_response(
@@ -254,6 +270,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(DBAPIError, _database_error)
+    app.add_exception_handler(StaleDataError, _stale_row)
     app.add_exception_handler(Exception, _unhandled)
 
 

@@ -1,8 +1,12 @@
 """``Idempotency-Key`` for creating requests: the first answer is stored in the same transaction
-as the writes and replayed for a retry with the same body."""
+as the writes and replayed for a retry with the same body.
+
+Request bodies and answers can carry passwords and client secrets, so the table keeps only a keyed
+fingerprint of the request and the answer encrypted with the service secret."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import timedelta
 from typing import Any
@@ -15,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.database import is_sqlite
 from app.core.errors import Conflict, Unprocessable
-from app.core.security import sha256_hex
+from app.core.security import TokenError, decrypt, encrypt, hmac_sha256
 from app.models import IdempotencyKey
 from app.models.base import utcnow
 
@@ -40,31 +44,33 @@ class IdempotencyInFlight(Conflict):
 class StoredResponse(Exception):
     """Raised to answer a retry with the response stored for its key."""
 
-    def __init__(self, record: IdempotencyKey) -> None:
+    def __init__(self, record: IdempotencyKey, secret: str) -> None:
         super().__init__("replay")
         # Copied now: the request's session rolls back, expiring and detaching ``record``,
         # before the handler runs.
         self.status_code = record.status_code or 200
-        self.body: Any = record.response_body
+        sealed = record.response_body
+        self.body: Any = json.loads(decrypt(secret, sealed)) if isinstance(sealed, str) else None
         self.headers: dict[str, str] = dict(record.response_headers or {})
 
 
 class PendingRequest:
-    def __init__(self, session: AsyncSession, record: IdempotencyKey) -> None:
+    def __init__(self, session: AsyncSession, record: IdempotencyKey, secret: str) -> None:
         self._session = session
         self._record = record
+        self._secret = secret
 
     async def complete(self, response: Response) -> None:
         body = bytes(response.body) if response.body else b""
         self._record.status_code = response.status_code
-        self._record.response_body = json.loads(body) if body else None
+        self._record.response_body = encrypt(self._secret, body.decode()) if body else None
         self._record.response_headers = {
             name: value for name, value in response.headers.items() if name in REPLAYED_HEADERS
         }
         await self._session.flush()
 
 
-async def fingerprint(request: Request) -> str:
+async def fingerprint(request: Request, secret: str) -> str:
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         form = await request.form()
@@ -75,17 +81,17 @@ async def fingerprint(request: Request) -> str:
         body = json.dumps(parts).encode()
     else:
         body = await request.body()
-    return sha256_hex(f"{request.method} {request.url.path}\n".encode() + body)
+    return hmac_sha256(secret, f"{request.method} {request.url.path}\n".encode() + body)
 
 
-def _check(record: IdempotencyKey, digest: str) -> None:
+def _check(record: IdempotencyKey, digest: str, secret: str) -> None:
     if record.fingerprint != digest:
         raise IdempotencyKeyReused(
             "This Idempotency-Key was used with a different request body or endpoint"
         )
     if record.status_code is None:
         raise IdempotencyInFlight()
-    raise StoredResponse(record)
+    raise StoredResponse(record, secret)
 
 
 async def _existing(session: AsyncSession, principal: str, key: str) -> IdempotencyKey | None:
@@ -104,13 +110,16 @@ async def begin(
     principal: str,
     key: str,
     ttl_hours: int,
+    secret: str,
 ) -> PendingRequest:
     """Replay, refuse, or record a new request under ``key``."""
-    digest = await fingerprint(request)
+    digest = await fingerprint(request, secret)
     now = utcnow()
     record = await _existing(session, principal, key)
     if record is not None and record.expires_at > now:
-        _check(record, digest)
+        # Sealed under a previous service secret, the answer can no longer be replayed.
+        with contextlib.suppress(TokenError):
+            _check(record, digest, secret)
     if record is not None:
         await session.execute(delete(IdempotencyKey).where(IdempotencyKey.id == record.id))
     record = IdempotencyKey(
@@ -134,13 +143,13 @@ async def begin(
         other = await _existing(session, principal, key)
         if other is None:
             raise
-        _check(other, digest)
+        _check(other, digest, secret)
     except DBAPIError as exc:
         code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
         if code == LOCK_NOT_AVAILABLE:
             raise IdempotencyInFlight() from exc
         raise
-    return PendingRequest(session, record)
+    return PendingRequest(session, record, secret)
 
 
 async def replay_handler(request: Request, exc: Exception) -> Response:

@@ -6,6 +6,7 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -60,10 +61,25 @@ def _replay(messages: list[Message], receive: Receive) -> Receive:
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp, *, metrics: Metrics, max_body_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        metrics: Metrics,
+        max_body_bytes: int,
+        upload_limits: Sequence[tuple[str, int]] = (),
+    ) -> None:
         self.app = app
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
+        # (path suffix, limit): upload routes accept more than the JSON routes.
+        self.upload_limits = tuple(upload_limits)
+
+    def _limit(self, path: str) -> int:
+        for suffix, limit in self.upload_limits:
+            if path.endswith(suffix):
+                return limit
+        return self.max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -83,15 +99,16 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
+            limit = self._limit(scope["path"])
             declared = _header(scope, b"content-length")
-            if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
-                await self._too_large(scope, send_wrapper)
+            if declared is not None and declared.isdigit() and int(declared) > limit:
+                await self._too_large(scope, send_wrapper, limit)
                 return
             # Read the body here, whether or not its length was declared: a limit hit while the
             # app is already parsing would surface as the framework's 400, not as our 413.
-            buffered = await _read_body(receive, self.max_body_bytes)
+            buffered = await _read_body(receive, limit)
             if buffered is None:
-                await self._too_large(scope, send_wrapper)
+                await self._too_large(scope, send_wrapper, limit)
             else:
                 await self.app(scope, _replay(buffered, receive), send_wrapper)
         finally:
@@ -110,12 +127,12 @@ class RequestContextMiddleware:
             )
             request_id_var.reset(token)
 
-    async def _too_large(self, scope: Scope, send: Send) -> None:
+    async def _too_large(self, scope: Scope, send: Send, limit: int) -> None:
         body: dict[str, Any] = {
             "type": PROBLEM_BASE + PayloadTooLarge.slug,
             "title": PayloadTooLarge.title,
             "status": 413,
-            "detail": f"Request body exceeds {self.max_body_bytes} bytes",
+            "detail": f"Request body exceeds {limit} bytes",
             "instance": scope["path"],
         }
         payload = json.dumps(body).encode()

@@ -6,6 +6,7 @@ Tokens are signed with RS256 keys from the database key ring; each token names i
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -15,9 +16,10 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from cryptography.exceptions import InvalidSignature
 from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from jose import jwk, jwt
 from jose.exceptions import JOSEError
 
@@ -53,6 +55,13 @@ class Passwords:
 
     def hash(self, password: str) -> str:
         return str(self._hasher.hash(password))
+
+    # Argon2 costs tens of milliseconds of CPU by design: off the event loop in request paths.
+    async def hash_async(self, password: str) -> str:
+        return await asyncio.to_thread(self.hash, password)
+
+    async def verify_async(self, password_hash: str | None, password: str) -> bool:
+        return await asyncio.to_thread(self.verify, password_hash, password)
 
     def verify(self, password_hash: str | None, password: str) -> bool:
         try:
@@ -117,6 +126,41 @@ def public_jwk(key: PublicKey) -> dict[str, Any]:
     data: dict[str, Any] = jwk.construct(key.pem, key.algorithm).to_dict()
     data.update(kid=key.kid, use="sig", alg=key.algorithm)
     return {k: (v.decode() if isinstance(v, bytes) else v) for k, v in data.items()}
+
+
+# -- detached signatures (submission receipts) ----------------------------------------------------
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def sign_detached(message: bytes, key: PrivateKey) -> str:
+    """An RS256 (RSASSA-PKCS1-v1_5 with SHA-256) signature of ``message``, base64url."""
+    if key.algorithm != ALGORITHM:
+        raise TokenError("key algorithm not accepted")
+    private = serialization.load_pem_private_key(key.pem.encode(), password=None)
+    if not isinstance(private, rsa.RSAPrivateKey):
+        raise TokenError("signing key is not an RSA key")
+    return _b64url(private.sign(message, padding.PKCS1v15(), hashes.SHA256()))
+
+
+def verify_detached(message: bytes, signature: str, key: PublicKey) -> bool:
+    """Whether ``signature`` (base64url) is ``key``'s RS256 signature of ``message``."""
+    if key.algorithm != ALGORITHM or not signature.isascii():
+        return False
+    public = serialization.load_pem_public_key(key.pem.encode())
+    if not isinstance(public, rsa.RSAPublicKey):
+        return False
+    try:
+        raw = base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))
+        # The decoder skips stray characters; only the canonical encoding is the signature.
+        if _b64url(raw) != signature:
+            return False
+        public.verify(raw, message, padding.PKCS1v15(), hashes.SHA256())
+    except (InvalidSignature, ValueError):
+        return False
+    return True
 
 
 # -- JWT ------------------------------------------------------------------------------------------

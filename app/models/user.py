@@ -18,7 +18,7 @@ class User(Base):
     id: Mapped[uuid.UUID] = uuid_pk()
     email: Mapped[str] = mapped_column(String(320), unique=True)
     password_hash: Mapped[str] = mapped_column(String(200))
-    full_name: Mapped[str] = mapped_column(String(200))
+    full_name: Mapped[str] = mapped_column(String(300))
     organisation_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("organisations.id", ondelete="SET NULL"), index=True
     )
@@ -55,7 +55,7 @@ class ExchangeClient(Base):
 
     id: Mapped[uuid.UUID] = uuid_pk()
     client_id: Mapped[str] = mapped_column(String(80), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(300))
     exchange_code: Mapped[str] = mapped_column(String(20), index=True)
     scopes: Mapped[list[str]] = mapped_column(JSONType, default=list)
     secret_hash: Mapped[str] = mapped_column(String(200))

@@ -4,9 +4,9 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.schemas.types import Name, ProvinceCode
+from app.schemas.types import Name, ProvinceCode, WebUrl
 
 OrganisationKind = Literal[
     "institute",
@@ -28,7 +28,7 @@ class OrganisationCreate(BaseModel):
     kind: OrganisationKind
     province: ProvinceCode | None = Field(default=None, examples=["HN"])
     tax_code: str | None = Field(default=None, pattern=r"^[0-9]{10}(-[0-9]{3})?$")
-    website: HttpUrl | None = None
+    website: WebUrl | None = None
 
 
 class OrganisationUpdate(BaseModel):
@@ -39,7 +39,7 @@ class OrganisationUpdate(BaseModel):
     kind: OrganisationKind | None = None
     province: ProvinceCode | None = None
     tax_code: str | None = Field(default=None, pattern=r"^[0-9]{10}(-[0-9]{3})?$")
-    website: HttpUrl | None = None
+    website: WebUrl | None = None
 
     @field_validator("name", "kind")
     @classmethod

@@ -5,11 +5,22 @@ from __future__ import annotations
 import unicodedata
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, EmailStr, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    EmailStr,
+    HttpUrl,
+    StringConstraints,
+    UrlConstraints,
+)
 
 
 def _nfc(value: Any) -> Any:
-    return unicodedata.normalize("NFC", value).strip() if isinstance(value, str) else value
+    if not isinstance(value, str):
+        return value
+    if "\x00" in value:
+        raise ValueError("text must not contain NUL characters")
+    return unicodedata.normalize("NFC", value).strip()
 
 
 # Vietnamese text arrives in NFC or NFD; everything is stored in NFC.
@@ -19,3 +30,4 @@ Email = Annotated[EmailStr, AfterValidator(lambda v: v.lower())]
 Password = Annotated[str, StringConstraints(min_length=10, max_length=256)]
 ProvinceCode = Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]{2,10}$")]
 ExchangeCode = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9_-]{1,19}$")]
+WebUrl = Annotated[HttpUrl, UrlConstraints(max_length=500)]

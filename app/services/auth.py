@@ -196,7 +196,7 @@ async def password_grant(
     user = await session.scalar(
         select(User).where(User.email == account).options(selectinload(User.role_rows))
     )
-    if not passwords.verify(user.password_hash if user else None, password) or (
+    if not await passwords.verify_async(user.password_hash if user else None, password) or (
         user is None or not user.is_active
     ):
         session.add(LoginFailure(account=account))
@@ -247,6 +247,15 @@ async def revoke_family(session: AsyncSession, family_id: uuid.UUID) -> None:
     )
 
 
+async def revoke_user_sessions(session: AsyncSession, user_id: uuid.UUID) -> None:
+    """Revoke every refresh token of a user (password changed, account disabled)."""
+    await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
 async def revoke(session: AsyncSession, *, token: str) -> None:
     """RFC 7009 revocation of a refresh token and its family; unknown tokens are ignored."""
     row = await session.scalar(
@@ -270,11 +279,11 @@ async def client_credentials_grant(
     client = await session.scalar(
         select(ExchangeClient).where(ExchangeClient.client_id == client_id)
     )
-    valid = passwords.verify(client.secret_hash if client else None, client_secret)
+    valid = await passwords.verify_async(client.secret_hash if client else None, client_secret)
     if client is not None and not valid and client.previous_secret_hash:
         expires = client.previous_secret_expires_at
         if expires is not None and expires > utcnow():
-            valid = passwords.verify(client.previous_secret_hash, client_secret)
+            valid = await passwords.verify_async(client.previous_secret_hash, client_secret)
     if client is None or not valid or not client.is_active:
         raise InvalidClient("Unknown client, wrong secret or disabled client")
     scopes = _narrow(set(client.scopes), scope)

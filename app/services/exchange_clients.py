@@ -35,7 +35,7 @@ async def create(
         name=data.name,
         exchange_code=data.exchange_code,
         scopes=sorted(set(data.scopes)),
-        secret_hash=passwords.hash(secret),
+        secret_hash=await passwords.hash_async(secret),
     )
     session.add(client)
     await session.flush()
@@ -86,6 +86,6 @@ async def rotate_secret(
     secret = _new_secret()
     client.previous_secret_hash = client.secret_hash
     client.previous_secret_expires_at = utcnow() + timedelta(hours=overlap_hours)
-    client.secret_hash = passwords.hash(secret)
+    client.secret_hash = await passwords.hash_async(secret)
     await session.flush()
     return secret

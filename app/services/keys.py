@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import math
 import time
 import uuid
 from datetime import timedelta
@@ -13,6 +15,7 @@ from app.core.security import (
     ALGORITHM,
     PrivateKey,
     PublicKey,
+    TokenError,
     decrypt,
     encrypt,
     generate_key_pair,
@@ -23,6 +26,8 @@ from app.models.base import utcnow
 RELOAD_SECONDS = 60.0
 MISS_RELOAD_SECONDS = 2.0
 
+logger = logging.getLogger("techx.keys")
+
 
 class KeyRing:
     """Caches keys in the process; reloads periodically and when an unknown ``kid`` appears."""
@@ -31,7 +36,7 @@ class KeyRing:
         self._secret_key = secret_key
         self._active: PrivateKey | None = None
         self._public: dict[str, tuple[PublicKey, float | None]] = {}
-        self._loaded_at = 0.0
+        self._loaded_at = -math.inf
         self._miss_reload_at = 0.0
 
     async def _reload(self, session: AsyncSession) -> None:
@@ -47,12 +52,19 @@ class KeyRing:
         self._active = None
         if active:
             newest = active[-1]
-            pem = decrypt(self._secret_key, newest.private_pem_encrypted)
-            self._active = PrivateKey(newest.kid, newest.algorithm, pem)
+            try:
+                pem = decrypt(self._secret_key, newest.private_pem_encrypted)
+            except TokenError:
+                # The service secret changed: this key can still verify but no longer sign.
+                logger.warning(
+                    "active signing key unreadable; a new one is made", extra={"kid": newest.kid}
+                )
+            else:
+                self._active = PrivateKey(newest.kid, newest.algorithm, pem)
         self._loaded_at = time.monotonic()
 
     def invalidate(self) -> None:
-        self._loaded_at = 0.0
+        self._loaded_at = -math.inf
 
     async def active_key(self, session: AsyncSession) -> PrivateKey:
         """The key new signatures use; created on first use."""
@@ -73,9 +85,15 @@ class KeyRing:
             await self._reload(session)
         return self._public[kid]
 
-    async def all_public(self, session: AsyncSession) -> list[PublicKey]:
+    async def verifying_keys(self, session: AsyncSession, *, grace_seconds: int) -> list[PublicKey]:
+        """Keys that still verify access tokens: active ones and those retired within grace."""
         await self._reload(session)
-        return [key for key, _ in self._public.values()]
+        horizon = time.time() - grace_seconds
+        return [
+            key
+            for key, retired_at in self._public.values()
+            if retired_at is None or retired_at > horizon
+        ]
 
 
 async def create_key(session: AsyncSession, *, secret_key: str) -> SigningKey:

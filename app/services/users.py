@@ -15,6 +15,7 @@ from app.core.security import Passwords
 from app.models import Organisation, User, UserRole
 from app.models.base import utcnow
 from app.schemas.user import ProfileUpdate, RegisterRequest, UserCreate, UserUpdate
+from app.services.auth import revoke_user_sessions
 
 
 class UserNotFound(NotFound):
@@ -82,7 +83,7 @@ async def register(session: AsyncSession, data: RegisterRequest, *, passwords: P
     return await _insert(
         session,
         email=data.email,
-        password_hash=passwords.hash(data.password),
+        password_hash=await passwords.hash_async(data.password),
         full_name=data.full_name,
         roles=["scientist"],
         organisation_id=data.organisation_id,
@@ -94,7 +95,7 @@ async def create(session: AsyncSession, data: UserCreate, *, passwords: Password
     return await _insert(
         session,
         email=data.email,
-        password_hash=passwords.hash(data.password),
+        password_hash=await passwords.hash_async(data.password),
         full_name=data.full_name,
         roles=list(data.roles),
         organisation_id=data.organisation_id,
@@ -137,6 +138,8 @@ async def update(session: AsyncSession, user: User, data: UserUpdate) -> User:
         user.full_name = changes["full_name"]
     if changes.get("is_active") is not None:
         user.is_active = changes["is_active"]
+        if not user.is_active:
+            await revoke_user_sessions(session, user.id)
     if changes.get("roles") is not None:
         wanted = sorted(set(changes["roles"]))
         kept = [row for row in user.role_rows if row.role in wanted]
@@ -155,9 +158,11 @@ async def update_profile(
     if data.full_name is not None:
         user.full_name = data.full_name
     if data.new_password is not None:
-        if not passwords.verify(user.password_hash, data.current_password or ""):
+        if not await passwords.verify_async(user.password_hash, data.current_password or ""):
             raise WrongPassword("current_password does not match")
-        user.password_hash = passwords.hash(data.new_password)
+        user.password_hash = await passwords.hash_async(data.new_password)
+        # Other devices signed in with the old password lose their sessions.
+        await revoke_user_sessions(session, user.id)
     await session.flush()
     return user
 
@@ -171,11 +176,15 @@ async def ensure_admin(
     )
     if existing is not None:
         return None
-    return await _insert(
-        session,
-        email=email.strip().lower(),
-        password_hash=passwords.hash(password),
-        full_name="Administrator",
-        roles=["admin"],
-        organisation_id=None,
-    )
+    try:
+        return await _insert(
+            session,
+            email=email.strip().lower(),
+            password_hash=await passwords.hash_async(password),
+            full_name="Administrator",
+            roles=["admin"],
+            organisation_id=None,
+        )
+    except EmailTaken:
+        # Another API process starting at the same moment created it first.
+        return None
