@@ -1,0 +1,164 @@
+"""``python -m bench``: options, the run's lifetime, and its cleanup on any exit."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from contextlib import AsyncExitStack, ExitStack
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from signal import SIGINT, SIGTERM
+
+from bench import affinity, registry, report
+from bench.config import RESULTS_DIR, BenchConfig, BenchError
+from bench.databases import PostgresDatabase, SqliteDatabase, ThrowawayDatabase
+from bench.environment import Environment
+from bench.runner import Measurements, measure
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="Benchmark TechX against ceilings measured in the same run.",
+    )
+    parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument(
+        "--pg-url",
+        default=BenchConfig.pg_admin_url,
+        help="local PostgreSQL server used to create and drop the throwaway database",
+    )
+    parser.add_argument("--quick", action="store_true", help="short smoke run")
+    parser.add_argument("--requests", type=int, help="request cap per measured run")
+    parser.add_argument("--seconds", type=float, help="time cap per measured run")
+    parser.add_argument("--rounds", type=int, help="interleaved rounds (medians are taken)")
+    parser.add_argument("--concurrency", type=int, help="concurrent client connections")
+    parser.add_argument("--workers", type=int, help="uvicorn workers for both servers")
+    parser.add_argument("--client", choices=("raw", "httpx"), help="load client (default: raw)")
+    parser.add_argument("--no-pin", action="store_true", help="let the harness roam over every CPU")
+    parser.add_argument(
+        "--only", action="append", default=[], metavar="WORKLOAD", help="run only these"
+    )
+    parser.add_argument("--json", type=Path, metavar="PATH", help="where to write the results")
+    parser.add_argument("--no-json", action="store_true", help="do not write JSON results")
+    parser.add_argument("--list", action="store_true", help="list workloads and ceilings")
+    return parser
+
+
+def parse_config(argv: list[str] | None) -> tuple[BenchConfig, bool]:
+    args = _parser().parse_args(argv)
+    config = BenchConfig(database=args.database, pg_admin_url=args.pg_url)
+    if args.quick:
+        config = config.quick()
+    explicit = {
+        "requests": args.requests,
+        "max_seconds": args.seconds,
+        "rounds": args.rounds,
+        "concurrency": args.concurrency,
+        "workers": args.workers,
+        "client": args.client,
+    }
+    config = replace(config, **{k: v for k, v in explicit.items() if v is not None})
+    for name in ("requests", "max_seconds", "rounds", "concurrency", "workers"):
+        if getattr(config, name) <= 0:
+            raise BenchError(f"--{name.replace('max_', '')} must be positive")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    json_path = None if args.no_json else args.json or RESULTS_DIR / f"{stamp}-{args.database}.json"
+    config = replace(config, only=tuple(args.only), json_path=json_path, pin=not args.no_pin)
+    return config, args.list
+
+
+def _progress(message: str) -> None:
+    print(f"  {message}", file=sys.stderr, flush=True)
+
+
+def _loop_factory() -> tuple[Callable[[], asyncio.AbstractEventLoop] | None, str]:
+    # The servers run on uvloop (uvicorn picks it); the clients use it too when installed.
+    try:
+        import uvloop
+    except ImportError:
+        return None, "asyncio"
+    return uvloop.new_event_loop, "uvloop"
+
+
+async def _open_database(
+    config: BenchConfig, workdir: Path, cleanup: ExitStack
+) -> ThrowawayDatabase:
+    if config.database == "sqlite":
+        return SqliteDatabase(workdir)
+    database = await PostgresDatabase.create(config.pg_admin_url)
+    cleanup.callback(database.drop_blocking)
+    return database
+
+
+async def _run(
+    config: BenchConfig, workloads: list[registry.Workload], cleanup: ExitStack
+) -> tuple[str, Measurements]:
+    task = asyncio.current_task()
+    assert task is not None
+    # SIGTERM ends the run like Ctrl-C does: through the cleanup, never around it.
+    asyncio.get_running_loop().add_signal_handler(SIGTERM, task.cancel)
+    workdir = Path(tempfile.mkdtemp(prefix="techx-bench-"))
+    cleanup.callback(shutil.rmtree, workdir, ignore_errors=True)
+    database = await _open_database(config, workdir, cleanup)
+    async with AsyncExitStack() as resources:
+        env = Environment(config, database, workdir=workdir, cleanup=cleanup, resources=resources)
+        return database.label, await measure(env, workloads, _progress)
+
+
+def _execute(config: BenchConfig, workloads: list[registry.Workload]) -> int:
+    factory, loop_name = _loop_factory()
+    started = time.monotonic()
+    cleanup = ExitStack()
+    try:
+        with asyncio.Runner(loop_factory=factory) as runner:
+            database, runs = runner.run(_run(config, workloads, cleanup))
+    finally:
+        # A second Ctrl-C must not leave a server or a database behind.
+        previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (SIGINT, SIGTERM)}
+        try:
+            cleanup.close()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    rows = report.comparisons(workloads, runs)
+    print()
+    pinned = affinity.pinned_cpu()
+    print("\n".join(report.preamble(config, database, loop_name, pinned, runs)))
+    print()
+    print(report.render_table(rows))
+    notes = report.error_notes(runs)
+    if notes:
+        print()
+        print("\n".join(notes))
+    if config.json_path is not None:
+        report.write_json(config.json_path, config, database, rows, runs)
+        print(f"\nresults: {config.json_path}")
+    print(f"total time: {time.monotonic() - started:.0f} s", file=sys.stderr)
+    return 1 if notes else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        config, list_only = parse_config(argv)
+        registry.discover()
+        if list_only:
+            for item in registry.WORKLOADS.values():
+                print(f"{item.name:<20} {item.description}  [vs {', '.join(item.ceilings)}]")
+            for probe in registry.CEILINGS.values():
+                print(f"{probe.name:<20} (ceiling) {probe.description}")
+            return 0
+        return _execute(config, registry.select(config.only))
+    except BenchError as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        return 2
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        print("bench: interrupted; everything it started has been stopped", file=sys.stderr)
+        return 130
