@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.core.config import Settings
 from app.core.errors import BadRequest, TooManyRequests, Unauthorized
@@ -347,9 +347,11 @@ async def _user_principal(
         user_id = uuid.UUID(subject)
     except ValueError as exc:
         raise Unauthorized("The access token has an unknown subject") from exc
-    user = await session.scalar(
-        select(User).where(User.id == user_id).options(selectinload(User.role_rows))
+    # Every authenticated request runs this: one joined query, not a second one for the roles.
+    result = await session.scalars(
+        select(User).where(User.id == user_id).options(joinedload(User.role_rows))
     )
+    user = result.unique().one_or_none()
     if user is None or not user.is_active:
         raise Unauthorized("The account is disabled")
     roles = frozenset(user.roles)
