@@ -259,24 +259,33 @@ async def test_registration_with_short_password_is_422_naming_the_field(
     assert any("password" in error["loc"] for error in body["errors"])
 
 
-async def test_registration_with_unknown_organisation_is_422(
+async def test_registration_cannot_claim_membership_of_an_organisation(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
-    body = registration(organisation_id=str(uuid.uuid4()))
+    org = await make_organisation(session)
+    await session.commit()
+    body = registration(organisation_id=str(org.id))
     response = await client.post(REGISTER_URL, json=body)
     problem = assert_problem(response, 422)
     assert any("organisation_id" in error["loc"] for error in problem["errors"])
     assert await count_users(session, body["email"]) == 0
 
 
-async def test_registration_with_a_known_organisation_links_it(
-    client: httpx.AsyncClient, session: AsyncSession
+async def test_admin_links_a_registered_scientist_to_an_organisation(
+    client: httpx.AsyncClient, session: AsyncSession, ctx: AppContext
 ) -> None:
     org = await make_organisation(session)
     await session.commit()
-    response = await client.post(REGISTER_URL, json=registration(organisation_id=str(org.id)))
-    assert response.status_code == 201, response.text
-    assert response.json()["organisation_id"] == str(org.id)
+    created = await client.post(REGISTER_URL, json=registration())
+    assert created.json()["organisation_id"] is None
+    _, admin = await login(client, session, ctx, roles=["admin"])
+    linked = await client.patch(
+        f"/api/v1/admin/users/{created.json()['id']}",
+        json={"organisation_id": str(org.id)},
+        headers={**admin, "If-Match": '"1"'},
+    )
+    assert linked.status_code == 200, linked.text
+    assert linked.json()["organisation_id"] == str(org.id)
 
 
 async def test_registration_retried_with_the_same_idempotency_key_is_replayed_once(

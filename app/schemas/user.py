@@ -12,14 +12,17 @@ Role = Literal["scientist", "reviewer", "fund", "enterprise", "admin"]
 
 
 class RegisterRequest(BaseModel):
-    """Self-registration of a scientist."""
+    """Self-registration of a scientist.
+
+    Membership of an organisation opens its confidential content, so it is not self-declared:
+    an administrator links the account to its organisation.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     email: Email
     password: Password
     full_name: Name = Field(examples=["Nguyễn Thị Minh"])
-    organisation_id: uuid.UUID | None = None
 
 
 class UserCreate(BaseModel):

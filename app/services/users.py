@@ -86,7 +86,7 @@ async def register(session: AsyncSession, data: RegisterRequest, *, passwords: P
         password_hash=await passwords.hash_async(data.password),
         full_name=data.full_name,
         roles=["scientist"],
-        organisation_id=data.organisation_id,
+        organisation_id=None,
     )
 
 
