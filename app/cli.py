@@ -135,20 +135,36 @@ def create_admin(
 
 
 @cli.command()
-def demo() -> None:
-    """Seed demo organisations and users of every role (once), and print their credentials."""
+def demo(
+    listings: Annotated[
+        int | None,
+        typer.Option(
+            "--listings",
+            min=1,
+            help="Add N generated listings (for benchmarks) instead of the demo catalogue",
+        ),
+    ] = None,
+) -> None:
+    """Seed demo organisations, users of every role and a catalogue of listings (once), and print
+    the credentials; with --listings N, add N more listings each time."""
     from app.services import demo as demo_service
+    from app.services import demo_listings
 
     settings = get_settings()
     if settings.env == "production":
         typer.echo("refusing to seed demo data in production", err=True)
         raise typer.Exit(1)
 
-    async def run(ctx: AppContext, session: AsyncSession) -> bool:
-        return await demo_service.seed(session, passwords=ctx.passwords)
+    async def run(ctx: AppContext, session: AsyncSession) -> tuple[bool, int]:
+        created = await demo_service.seed(session, passwords=ctx.passwords)
+        if listings is not None:
+            return created, await demo_listings.add_listings(session, listings)
+        added = await demo_listings.seed_catalogue(session)
+        return created, demo_listings.DEMO_COUNT if added else 0
 
-    created = asyncio.run(_with_session(run))
+    created, added = asyncio.run(_with_session(run))
     typer.echo("demo data " + ("seeded" if created else "already present"))
+    typer.echo(f"demo listings: {added} added" if added else "demo listings already present")
     typer.echo(demo_service.credentials_table())
 
 

@@ -10,7 +10,18 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from app.api import admin, auth, health, notifications, organisations, users
+from app.api import (
+    admin,
+    auth,
+    contact_requests,
+    health,
+    listings,
+    notifications,
+    organisations,
+    standard,
+    users,
+    vocabularies,
+)
 from app.core import idempotency
 from app.core.config import Settings, get_settings
 from app.core.context import AppContext
@@ -82,6 +93,10 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
         auth,
         users,
         organisations,
+        listings,
+        contact_requests,
+        vocabularies,
+        standard,
         notifications,
         admin,
     ):

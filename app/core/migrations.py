@@ -17,7 +17,18 @@ MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 
 # Objects the database keeps beside the models (search indexes and the like) that autogenerate
 # must neither create nor drop; each entry is a table or index name.
-UNMODELLED_OBJECTS: frozenset[str] = frozenset()
+UNMODELLED_OBJECTS: frozenset[str] = frozenset(
+    {
+        # Listing search (migration 0002): the SQLite FTS5 table with its shadow tables, and the
+        # PostgreSQL GIN expression index.
+        "listings_fts",
+        "listings_fts_config",
+        "listings_fts_data",
+        "listings_fts_docsize",
+        "listings_fts_idx",
+        "ix_listings_search_gin",
+    }
+)
 
 
 def include_object(

@@ -1,0 +1,215 @@
+"""Listings: technology offers and requests; public to read, edited by their organisation."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi.responses import JSONResponse
+
+from app.api.deps import CurrentUser, Idempotent, OptionalPrincipalDep, PrincipalDep, SessionDep
+from app.core.errors import Forbidden, problem_responses
+from app.core.etag import check_if_match, etag_for
+from app.core.routing import TechxRoute
+from app.models import Listing, User
+from app.schemas.listing import ListingCreate, ListingRead, ListingUpdate, Renewal
+from app.schemas.listing_search import Facets, ListingHit, ListingSearchPage, ListingSearchParams
+from app.services import listings, search, standard
+from app.services.search_sql import Scope, SearchFilters
+
+router = APIRouter(prefix="/api/v1/listings", tags=["listings"], route_class=TechxRoute)
+
+LD_JSON = "application/ld+json"
+IfMatch = Annotated[str | None, Header(alias="If-Match")]
+SEARCH_DESCRIPTION = """
+Full-text search with `q` (relevance first: query words in the title weigh most, then keywords,
+then summary, and words side by side in the title as in the query add to it; the most recent
+5,000 matches are ranked, older ones follow newest first), or all listings newest first
+without `q`. Expired, closed and withdrawn listings are left out unless
+`status` asks for them.
+
+`facets` counts, for each filter and each of its values, the results of the current query and
+filters that have that value: adding that value as a filter returns exactly that many results.
+Pages come from one snapshot: listings added after the first page do not appear in later pages.
+"""
+
+
+async def listing_author(principal: PrincipalDep, user: CurrentUser) -> User:
+    if not principal.roles & listings.AUTHOR_ROLES:
+        roles = ", ".join(sorted(listings.AUTHOR_ROLES))
+        raise Forbidden(f"Publishing listings needs one of the roles {roles}")
+    return user
+
+
+AuthorUser = Annotated[User, Depends(listing_author)]
+
+
+def _urls(request: Request, listing: Listing) -> tuple[str, str]:
+    base = str(request.base_url).rstrip("/")
+    owner = f"{base}/api/v1/organisations/{listing.organisation_id}"
+    return f"{base}{router.prefix}/{listing.id}", owner
+
+
+def _wants_jsonld(accept: str | None) -> bool:
+    """True when ``Accept`` prefers JSON-LD to plain JSON."""
+    weights: dict[str, float] = {}
+    for part in (accept or "").split(","):
+        media, *params = part.split(";")
+        weight = 1.0
+        for param in params:
+            name, _, value = param.strip().partition("=")
+            if name == "q":
+                try:
+                    weight = float(value)
+                except ValueError:
+                    weight = 0.0
+        weights[media.strip().lower()] = weight
+    jsonld = weights.get(LD_JSON, 0.0)
+    return jsonld > 0 and jsonld >= weights.get("application/json", 0.0)
+
+
+@router.post(
+    "",
+    operation_id="listings_create",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[Idempotent],
+    responses=problem_responses(401, 403, 409, 413, 415, 422),
+)
+async def create_listing(
+    body: ListingCreate,
+    session: SessionDep,
+    user: AuthorUser,
+    principal: PrincipalDep,
+    request: Request,
+    response: Response,
+) -> ListingRead:
+    """Publish a technology offer or request for your organisation."""
+    listing = await listings.create(session, body, by=user, viewer=listings.viewer_of(principal))
+    response.headers["Location"] = _urls(request, listing)[0]
+    response.headers["ETag"] = etag_for(listing.version)
+    return ListingRead.of(listing)
+
+
+def _filters(params: ListingSearchParams) -> SearchFilters:
+    return SearchFilters(
+        kind=tuple(params.kind),
+        strategic_group=tuple(params.strategic_group),
+        st_field=tuple(params.st_field),
+        province=tuple(params.province),
+        exchange=tuple(params.exchange),
+        ip_status=tuple(params.ip_status),
+        transaction_type=tuple(params.transaction_type),
+        status=tuple(params.status),
+        trl_min=params.trl_min,
+        trl_max=params.trl_max,
+    )
+
+
+@router.get(
+    "",
+    operation_id="listings_search",
+    description=SEARCH_DESCRIPTION,
+    responses=problem_responses(400, 401, 422),
+)
+async def search_listings(
+    params: Annotated[ListingSearchParams, Query()],
+    session: SessionDep,
+    principal: OptionalPrincipalDep,
+) -> ListingSearchPage:
+    """Search listings."""
+    viewer = listings.viewer_of(principal)
+    result = await search.search(
+        session,
+        q=params.q,
+        filters=_filters(params),
+        scope=Scope(organisation_id=viewer.organisation_id, is_admin=viewer.is_admin),
+        cursor=params.cursor,
+        limit=params.limit,
+        with_facets=params.facets,
+    )
+    return ListingSearchPage(
+        items=[ListingHit.of(listing, score=score) for listing, score in result.hits],
+        next_cursor=result.next_cursor,
+        total=result.total,
+        facets=Facets(**result.facets) if result.facets is not None else None,
+    )
+
+
+@router.get(
+    "/{listing_id}",
+    operation_id="listings_get",
+    responses={
+        200: {"content": {LD_JSON: {}}, "description": "The listing (JSON, or JSON-LD)"},
+        **problem_responses(401, 404, 422),
+    },
+)
+async def get_listing(
+    listing_id: uuid.UUID,
+    session: SessionDep,
+    principal: OptionalPrincipalDep,
+    request: Request,
+    response: Response,
+    accept: Annotated[str | None, Header()] = None,
+) -> Any:
+    """One listing; with `Accept: application/ld+json`, as JSON-LD with its context inline."""
+    listing = await listings.get_visible(session, listing_id, viewer=listings.viewer_of(principal))
+    read = ListingRead.of(listing)
+    etag = etag_for(listing.version)
+    if _wants_jsonld(accept):
+        url, owner_url = _urls(request, listing)
+        document = standard.listing_jsonld(read, url=url, owner_url=owner_url)
+        headers = {"ETag": etag, "Vary": "Accept"}
+        return JSONResponse(document, media_type=LD_JSON, headers=headers)
+    response.headers["ETag"] = etag
+    response.headers["Vary"] = "Accept"
+    return read
+
+
+@router.patch(
+    "/{listing_id}",
+    operation_id="listings_update",
+    response_model=ListingRead,
+    responses=problem_responses(401, 403, 404, 412, 413, 415, 422, 428),
+)
+async def update_listing(
+    listing_id: uuid.UUID,
+    body: ListingUpdate,
+    session: SessionDep,
+    principal: PrincipalDep,
+    _user: CurrentUser,
+    response: Response,
+    if_match: IfMatch = None,
+) -> ListingRead:
+    """Change the fields sent; members of the owner organisation and administrators only (404
+    for anyone else). Send the ETag you read as `If-Match`."""
+    viewer = listings.viewer_of(principal)
+    listing = await listings.get_editable(session, listing_id, viewer=viewer)
+    check_if_match(if_match, listing.version)
+    listing = await listings.update(session, listing, body)
+    response.headers["ETag"] = etag_for(listing.version)
+    return ListingRead.of(listing)
+
+
+@router.post(
+    "/{listing_id}/renewal",
+    operation_id="listings_renew",
+    responses=problem_responses(401, 403, 404, 412, 415, 422, 428),
+)
+async def renew_listing(
+    listing_id: uuid.UUID,
+    session: SessionDep,
+    principal: PrincipalDep,
+    _user: CurrentUser,
+    response: Response,
+    body: Renewal | None = None,
+    if_match: IfMatch = None,
+) -> ListingRead:
+    """Extend the expiry date (default: one year from now); an expired listing is active again.
+    Send the ETag you read as `If-Match`."""
+    viewer = listings.viewer_of(principal)
+    listing = await listings.get_editable(session, listing_id, viewer=viewer)
+    check_if_match(if_match, listing.version)
+    listing = await listings.renew(session, listing, body or Renewal())
+    response.headers["ETag"] = etag_for(listing.version)
+    return ListingRead.of(listing)

@@ -1,0 +1,249 @@
+"""The statements listing search runs, built the same way for both databases.
+
+Only matching and JSON-array access differ between SQLite and PostgreSQL (``SearchBackend``);
+filters, ranking, paging and facets are written once here, so both return the same results.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    SQLColumnExpression,
+    and_,
+    case,
+    false,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer, selectinload
+from sqlalchemy.sql.selectable import TableValuedAlias
+
+from app.models import Listing
+
+# Ranking is bounded: only the most recent matches (in insertion order) are scored; the rest
+# follow unscored, newest first (reference/performance.md: ranking every match is the cost).
+RANKED_CANDIDATES = 5000
+# Points for each query term found as a word in a field, and for each pair of consecutive
+# query terms found side by side in the title ("cong nghe" in "Công nghệ sinh học").
+FIELD_WEIGHTS = (("search_title", 8), ("search_keywords", 4), ("search_summary", 2))
+PAIR_IN_TITLE = 8
+FACETS = (
+    "kind",
+    "strategic_group",
+    "st_field",
+    "province",
+    "exchange",
+    "ip_status",
+    "transaction_type",
+    "status",
+    "trl",
+)
+
+
+class SearchBackend(Protocol):
+    name: str
+    # Collect all matches before taking the newest candidates (see ``candidates``).
+    fence_matches: bool
+
+    async def prepare(self, session: AsyncSession) -> None:
+        """Session settings for the search statements, run once per search."""
+
+    def matches(self, terms: Sequence[str]) -> ColumnElement[bool]: ...
+
+    def has_any(
+        self, array: SQLColumnExpression[Any], codes: Sequence[str]
+    ) -> ColumnElement[bool]: ...
+
+    def elements(self, array: SQLColumnExpression[Any]) -> TableValuedAlias: ...
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    kind: tuple[str, ...] = ()
+    strategic_group: tuple[str, ...] = ()
+    st_field: tuple[str, ...] = ()
+    province: tuple[str, ...] = ()
+    exchange: tuple[str, ...] = ()
+    ip_status: tuple[str, ...] = ()
+    transaction_type: tuple[str, ...] = ()
+    status: tuple[str, ...] = ()
+    trl_min: int | None = None
+    trl_max: int | None = None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What a first page saw: later pages ignore rows inserted after it and keep its clock."""
+
+    high_water: int
+    now: datetime
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The reader: withdrawn listings are visible to their organisation and administrators."""
+
+    organisation_id: Any = None
+    is_admin: bool = False
+
+
+@dataclass(frozen=True)
+class Position:
+    score: int
+    seq: int
+
+
+@dataclass(frozen=True)
+class Plan:
+    backend: SearchBackend
+    terms: tuple[str, ...]
+    filters: SearchFilters
+    snapshot: Snapshot
+    scope: Scope = field(default_factory=Scope)
+
+
+def effective_status(now: datetime) -> ColumnElement[str]:
+    expired = and_(Listing.status == "active", Listing.expires_at <= now)
+    return case((expired, "expired"), else_=Listing.status)
+
+
+def _status(statuses: Sequence[str], now: datetime) -> ColumnElement[bool]:
+    if not statuses:  # default: open listings only
+        return and_(Listing.status == "active", Listing.expires_at > now)
+    return effective_status(now).in_(statuses)
+
+
+def _st_field(codes: Sequence[str]) -> ColumnElement[bool]:
+    # A level-1 code (one digit) selects its level-2 fields too.
+    level1 = [code for code in codes if len(code) == 1]
+    level2 = [code for code in codes if len(code) > 1]
+    return or_(
+        func.substr(Listing.st_field, literal_column("1"), literal_column("1")).in_(level1),
+        Listing.st_field.in_(level2),
+    )
+
+
+def _visible(scope: Scope) -> ColumnElement[bool]:
+    if scope.is_admin:
+        return true()
+    own = Listing.organisation_id == scope.organisation_id if scope.organisation_id else false()
+    return or_(Listing.status != "withdrawn", own)
+
+
+def conditions(plan: Plan) -> list[ColumnElement[bool]]:
+    """The WHERE clause shared by result pages, candidate ranking and facets."""
+    f = plan.filters
+    where = [Listing.seq <= plan.snapshot.high_water, _status(f.status, plan.snapshot.now)]
+    where.append(_visible(plan.scope))
+    if plan.terms:
+        where.append(plan.backend.matches(plan.terms))
+    for values, col in (
+        (f.kind, Listing.kind),
+        (f.strategic_group, Listing.strategic_group),
+        (f.province, Listing.province),
+        (f.exchange, Listing.origin_exchange),
+        (f.ip_status, Listing.ip_status),
+    ):
+        if values:
+            where.append(col.in_(values))
+    if f.st_field:
+        where.append(_st_field(f.st_field))
+    if f.transaction_type:
+        where.append(plan.backend.has_any(Listing.transaction_types, f.transaction_type))
+    if f.trl_min is not None:
+        where.append(Listing.trl >= f.trl_min)
+    if f.trl_max is not None:
+        where.append(Listing.trl <= f.trl_max)
+    return where
+
+
+def _has_word(text: SQLColumnExpression[str], words: str) -> ColumnElement[bool]:
+    # Folded text holds only words and single spaces, so padding finds whole words.
+    return (literal(" ") + text + literal(" ")).like(f"% {words} %")
+
+
+def score(terms: Sequence[str]) -> ColumnElement[int]:
+    """Weighted word hits: a function of the document and the query only (no corpus
+    statistics), so a row's score, and the order of pages, stay put while rows are added."""
+    parts: list[ColumnElement[int]] = [
+        case((_has_word(getattr(Listing, name), term), weight), else_=0)
+        for term in terms
+        for name, weight in FIELD_WEIGHTS
+    ]
+    parts += [
+        case((_has_word(Listing.search_title, f"{first} {second}"), PAIR_IN_TITLE), else_=0)
+        for first, second in itertools.pairwise(terms)
+    ]
+    total = parts[0]
+    for part in parts[1:]:
+        total = total + part
+    return total
+
+
+def _load(stmt: Select[Any]) -> Select[Any]:
+    return stmt.options(
+        selectinload(Listing.organisation),
+        *(defer(getattr(Listing, name), raiseload=True) for name in _SEARCH_COLUMNS),
+    )
+
+
+_SEARCH_COLUMNS = ("search_text", "search_title", "search_keywords", "search_summary")
+
+
+def candidates(plan: Plan) -> Select[tuple[int]]:
+    """The ranked candidates: the most recent ``RANKED_CANDIDATES`` matches.
+
+    Where the backend asks for it, the matches are collected first (a fence): on PostgreSQL,
+    walking the primary key newest first and testing each row recomputes its tsvector, far
+    slower than a GIN lookup followed by a top-N sort. SQLite's walk probes the FTS result.
+    """
+    if not plan.backend.fence_matches:
+        newest = select(Listing.seq).where(*conditions(plan)).order_by(Listing.seq.desc())
+        return newest.limit(RANKED_CANDIDATES)
+    matches = select(Listing.seq).where(*conditions(plan)).cte("matches")
+    matches = matches.prefix_with("MATERIALIZED")
+    return select(matches.c.seq).order_by(matches.c.seq.desc()).limit(RANKED_CANDIDATES)
+
+
+def ranked_page(plan: Plan, *, after: Position | None, limit: int) -> Select[Any]:
+    """Scored candidates after ``after`` by (score, seq) descending, ``limit`` rows."""
+    scored = (
+        select(Listing.seq, score(plan.terms).label("score"))
+        .where(Listing.seq.in_(candidates(plan).scalar_subquery()))
+        .subquery("scored")
+    )
+    stmt = select(Listing, scored.c.score).join(scored, Listing.seq == scored.c.seq)
+    if after is not None:
+        stmt = stmt.where(
+            or_(
+                scored.c.score < after.score,
+                and_(scored.c.score == after.score, scored.c.seq < after.seq),
+            )
+        )
+    return _load(stmt.order_by(scored.c.score.desc(), scored.c.seq.desc()).limit(limit))
+
+
+def candidate_floor(plan: Plan) -> Select[Any]:
+    """How many candidates there are and the lowest seq among them."""
+    ranked = candidates(plan).subquery("ranked")
+    return select(func.count(), func.min(ranked.c.seq))
+
+
+def ordered_page(plan: Plan, *, below: int | None, limit: int) -> Select[Any]:
+    """Matches with seq under ``below``, newest first: the unscored order."""
+    stmt = select(Listing).where(*conditions(plan))
+    if below is not None:
+        stmt = stmt.where(Listing.seq < below)
+    return _load(stmt.order_by(Listing.seq.desc()).limit(limit))

@@ -1,0 +1,83 @@
+"""Facet counts: each value's count is the number of results that filter value gives."""
+
+from __future__ import annotations
+
+import uuid
+
+from app.core.context import AppContext
+from tests import listing_helpers as lh
+
+# Facet name → query parameter(s) selecting one of its values.
+PARAMS = {
+    "kind": lambda v: {"kind": v},
+    "strategic_group": lambda v: {"strategic_group": v},
+    "st_field": lambda v: {"st_field": v},
+    "province": lambda v: {"province": v},
+    "exchange": lambda v: {"exchange": v},
+    "ip_status": lambda v: {"ip_status": v},
+    "transaction_type": lambda v: {"transaction_type": v},
+    "status": lambda v: {"status": v},
+    "trl": lambda v: {"trl_min": v, "trl_max": v},
+}
+
+VARIANTS = [
+    {"kind": "offer", "strategic_group": "biotech", "st_field": "406", "trl": 6},
+    {"kind": "request", "strategic_group": "ai", "st_field": "102", "province": "HN"},
+    {"kind": "offer", "strategic_group": "ai", "st_field": "1", "ip_status": "filed"},
+    {"kind": "offer", "strategic_group": "energy", "st_field": None, "trl": 3},
+    {"kind": "request", "strategic_group": "biotech", "transaction_types": ["investment"]},
+    {"kind": "offer", "strategic_group": "robotics", "province": "DNG", "trl": 9},
+    {"kind": "offer", "strategic_group": "ai", "transaction_types": [], "ip_status": "none"},
+    {"kind": "request", "strategic_group": "semiconductors", "province": "HN", "trl": 4},
+]
+
+
+async def _catalogue(client, session, ctx: AppContext) -> str:
+    _, headers, _ = await lh.author(client, session, ctx)
+    marker = f"facet{uuid.uuid4().hex[:8]}"
+    for variant in VARIANTS:
+        await lh.create(client, headers, keywords=[marker], **variant)
+    return marker
+
+
+async def test_facet_counts_equal_the_results_of_each_filter_value(
+    client, session, ctx: AppContext
+) -> None:
+    marker = await _catalogue(client, session, ctx)
+    page = await lh.search(client, q=marker)
+    assert page["total"] == len(VARIANTS)
+    checked = 0
+    for facet, counts in page["facets"].items():
+        assert counts, facet
+        for value, count in counts.items():
+            ids = await lh.all_ids(client, q=marker, **PARAMS[facet](value))
+            assert len(ids) == count, (facet, value)
+            checked += 1
+    assert checked >= 25
+
+
+async def test_facets_follow_the_filters(client, session, ctx: AppContext) -> None:
+    marker = await _catalogue(client, session, ctx)
+    page = await lh.search(client, q=marker, strategic_group="ai")
+    assert page["total"] == 3
+    assert page["facets"]["strategic_group"] == {"ai": 3}
+    assert page["facets"]["kind"] == {"offer": 2, "request": 1}
+    assert sum(page["facets"]["trl"].values()) == 3
+
+
+async def test_facets_without_query_count_the_whole_filtered_catalogue(
+    client, session, ctx: AppContext
+) -> None:
+    exchange = f"F{uuid.uuid4().hex[:6].upper()}"
+    _, _, org = await lh.author(client, session, ctx)
+    rows = [lh.row(org.id, origin_exchange=exchange, trl=t) for t in (1, 1, 2)]
+    await lh.bulk_insert(session, rows)
+    page = await lh.search(client, exchange=exchange)
+    assert page["total"] == 3
+    assert page["facets"]["trl"] == {"1": 2, "2": 1}
+    assert page["facets"]["exchange"] == {exchange: 3}
+
+
+async def test_facets_can_be_left_out(client) -> None:
+    page = await lh.search(client, facets="false")
+    assert page["facets"] is None and page["total"] is None
