@@ -24,8 +24,10 @@ cli = typer.Typer(
 )
 db_cli = typer.Typer(help="Database schema", no_args_is_help=True)
 keys_cli = typer.Typer(help="Signing keys", no_args_is_help=True)
+audit_cli = typer.Typer(help="The hash-chained audit log", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(keys_cli, name="keys")
+cli.add_typer(audit_cli, name="audit")
 
 
 @cli.command()
@@ -179,6 +181,27 @@ def keys_rotate() -> None:
 
     row = asyncio.run(_with_session(run))
     typer.echo(f"new signing key {row.kid}")
+
+
+@audit_cli.command("verify")
+def audit_verify() -> None:
+    """Recompute the audit log's hash chain; exit 1 naming the first altered entry."""
+    from app.services import audit
+    from app.services.audit import Verification
+
+    async def run(ctx: AppContext, session: AsyncSession) -> Verification:
+        return await audit.verify(session)
+
+    result = asyncio.run(_with_session(run))
+    if result.intact:
+        typer.echo(f"audit log intact: {result.entries} entries verified")
+        return
+    typer.echo(
+        f"audit log tampered: entry seq={result.first_tampered_seq}: {result.reason} "
+        f"({result.entries} entries before it verified)",
+        err=True,
+    )
+    raise typer.Exit(1)
 
 
 @cli.command()

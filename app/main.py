@@ -11,13 +11,19 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app.api import (
+    access,
     admin,
+    attachments,
+    audit,
     auth,
     contact_requests,
     health,
+    initiatives,
     listings,
     notifications,
     organisations,
+    receipts,
+    reviews,
     standard,
     users,
     vocabularies,
@@ -99,6 +105,12 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
         standard,
         notifications,
         admin,
+        initiatives,
+        attachments,
+        access,
+        reviews,
+        receipts,
+        audit,
     ):
         app.include_router(module.router)
     if settings.http.cors_origins:

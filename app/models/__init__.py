@@ -1,26 +1,37 @@
 """ORM models; importing this package registers every table on ``Base.metadata``."""
 
+from app.models.access import AccessRequest
+from app.models.audit import AuditEntry
 from app.models.base import Base
 from app.models.idempotency import IdempotencyKey
+from app.models.initiative import Attachment, Initiative, InitiativeVersion, Transition
 from app.models.job import Job
 from app.models.listing import ContactRequest, Listing
 from app.models.notification import Notification
 from app.models.organisation import Organisation
+from app.models.review import ReviewAssignment
 from app.models.security import LoginFailure, RefreshToken, SigningKey
 from app.models.user import ExchangeClient, User, UserRole
 
 __all__ = [
+    "AccessRequest",
+    "Attachment",
+    "AuditEntry",
     "Base",
     "ContactRequest",
     "ExchangeClient",
     "IdempotencyKey",
+    "Initiative",
+    "InitiativeVersion",
     "Job",
     "Listing",
     "LoginFailure",
     "Notification",
     "Organisation",
     "RefreshToken",
+    "ReviewAssignment",
     "SigningKey",
+    "Transition",
     "User",
     "UserRole",
 ]

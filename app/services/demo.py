@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.security import Passwords
 from app.models import ExchangeClient, Organisation, User, UserRole
+from app.services import demo_initiatives
 
 ORGANISATIONS = [
     (
@@ -88,6 +89,7 @@ async def seed(session: AsyncSession, *, passwords: Passwords) -> bool:
         )
     )
     await session.flush()
+    await demo_initiatives.seed(session)
     return True
 
 
