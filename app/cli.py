@@ -13,6 +13,7 @@ from typing import Annotated, TypeVar
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.cli_ip import ip_cli
 from app.core.config import get_settings
 from app.core.context import AppContext
 from app.core.migrations import downgrade, upgrade
@@ -27,6 +28,7 @@ keys_cli = typer.Typer(help="Signing keys", no_args_is_help=True)
 audit_cli = typer.Typer(help="The hash-chained audit log", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(keys_cli, name="keys")
+cli.add_typer(ip_cli, name="ip")
 cli.add_typer(audit_cli, name="audit")
 
 

@@ -19,6 +19,9 @@ from app.api import (
     contact_requests,
     health,
     initiatives,
+    ip_feeds,
+    ip_records,
+    ip_stats,
     listings,
     notifications,
     organisations,
@@ -27,6 +30,7 @@ from app.api import (
     standard,
     users,
     vocabularies,
+    webhooks,
 )
 from app.core import idempotency
 from app.core.config import Settings, get_settings
@@ -104,6 +108,10 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
         vocabularies,
         standard,
         notifications,
+        ip_feeds,
+        ip_records,
+        ip_stats,
+        webhooks,
         admin,
         initiatives,
         attachments,

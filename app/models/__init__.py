@@ -5,6 +5,7 @@ from app.models.audit import AuditEntry
 from app.models.base import Base
 from app.models.idempotency import IdempotencyKey
 from app.models.initiative import Attachment, Initiative, InitiativeVersion, Transition
+from app.models.ip_record import IpAlert, IpCalendarToken, IpEvent, IpRecord
 from app.models.job import Job
 from app.models.listing import ContactRequest, Listing
 from app.models.notification import Notification
@@ -12,6 +13,7 @@ from app.models.organisation import Organisation
 from app.models.review import ReviewAssignment
 from app.models.security import LoginFailure, RefreshToken, SigningKey
 from app.models.user import ExchangeClient, User, UserRole
+from app.models.webhook import WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "AccessRequest",
@@ -23,6 +25,10 @@ __all__ = [
     "IdempotencyKey",
     "Initiative",
     "InitiativeVersion",
+    "IpAlert",
+    "IpCalendarToken",
+    "IpEvent",
+    "IpRecord",
     "Job",
     "Listing",
     "LoginFailure",
@@ -34,4 +40,6 @@ __all__ = [
     "Transition",
     "User",
     "UserRole",
+    "WebhookDelivery",
+    "WebhookSubscription",
 ]

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.security import Passwords
 from app.models import ExchangeClient, Organisation, User, UserRole
-from app.services import demo_initiatives
+from app.services import demo_initiatives, demo_ip
 
 ORGANISATIONS = [
     (
@@ -90,6 +90,7 @@ async def seed(session: AsyncSession, *, passwords: Passwords) -> bool:
     )
     await session.flush()
     await demo_initiatives.seed(session)
+    await demo_ip.seed(session)
     return True
 
 

@@ -14,7 +14,7 @@ from app.core.context import AppContext
 from app.core.database import begin_write
 from app.models import Job
 from app.models.base import utcnow
-from app.services import jobs, maintenance
+from app.services import ip_alerts, jobs, maintenance
 
 logger = logging.getLogger("techx.worker")
 
@@ -127,6 +127,9 @@ class Worker:
             await begin_write(session)
             await maintenance.schedule(
                 session, now=utcnow(), interval=self.ctx.settings.jobs.maintenance_interval_seconds
+            )
+            await ip_alerts.schedule(
+                session, now=utcnow(), interval=self.ctx.settings.ip.alert_scan_interval_seconds
             )
             await session.commit()
 

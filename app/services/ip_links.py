@@ -1,0 +1,66 @@
+"""Links from IP records to the initiatives and listings they protect.
+
+A listing's ``ip_status`` (listing metadata, vocabulary ``ip_statuses``) follows the records
+linked to it: the most advanced of their summary statuses, mapped by ``ip_summary_statuses``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import vocabularies
+from app.core.errors import Unprocessable
+from app.models import Initiative, IpRecord
+from app.models.listing import Listing
+
+NO_PROTECTION = "none"
+
+
+class IpLinkTargetNotFound(Unprocessable):
+    slug, title = "ip-link-target-not-found", "Initiative or listing not found"
+
+
+async def check(
+    session: AsyncSession,
+    *,
+    user_id: uuid.UUID,
+    is_admin: bool,
+    initiative_id: uuid.UUID | None,
+    listing_id: uuid.UUID | None,
+) -> None:
+    """Refuse a link to an initiative or listing the user does not own (administrators may)."""
+    if initiative_id is not None:
+        initiative = await session.get(Initiative, initiative_id)
+        if initiative is None or not (is_admin or initiative.owner_id == user_id):
+            raise IpLinkTargetNotFound(f"No initiative {initiative_id} of yours")
+    if listing_id is not None:
+        listing = await session.scalar(select(Listing).where(Listing.id == listing_id))
+        if listing is None or not (is_admin or listing.created_by_id == user_id):
+            raise IpLinkTargetNotFound(f"No listing {listing_id} of yours")
+
+
+def listing_status(summaries: Iterable[str]) -> str:
+    """The listing ``ip_status`` for the summary statuses of its linked records."""
+    terms = {t["code"]: t for t in vocabularies.load("ip_summary_statuses")["terms"]}
+    known = [terms[s] for s in summaries if s in terms]
+    if not known:
+        return NO_PROTECTION
+    return str(max(known, key=lambda term: term["rank"])["listing_ip_status"])
+
+
+async def sync_listing(session: AsyncSession, listing_id: uuid.UUID | None) -> None:
+    """Set the listing's ``ip_status`` from the records now linked to it."""
+    if listing_id is None:
+        return
+    summaries = await session.scalars(
+        select(IpRecord.summary_status).where(IpRecord.listing_id == listing_id)
+    )
+    status = listing_status(summaries)
+    listing = await session.scalar(select(Listing).where(Listing.id == listing_id))
+    if listing is not None and listing.ip_status != status:
+        listing.ip_status = status
+        await session.flush()
