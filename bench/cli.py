@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import shutil
 import signal
 import sys
@@ -48,11 +49,19 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", type=Path, metavar="PATH", help="where to write the results")
     parser.add_argument("--no-json", action="store_true", help="do not write JSON results")
     parser.add_argument("--list", action="store_true", help="list workloads and ceilings")
+    parser.add_argument(
+        "--listings-1m",
+        action="store_true",
+        help="search workload on 1,000,000 listings instead of 100,000 (long seeding)",
+    )
     return parser
 
 
 def parse_config(argv: list[str] | None) -> tuple[BenchConfig, bool]:
     args = _parser().parse_args(argv)
+    if args.listings_1m:
+        # Read by the search workload module, which is imported after the arguments.
+        os.environ["TECHX_BENCH_LISTINGS_1M"] = "1"
     config = BenchConfig(database=args.database, pg_admin_url=args.pg_url)
     if args.quick:
         config = config.quick()

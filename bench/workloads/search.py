@@ -2,10 +2,11 @@
 
 The workload sends ``GET /api/v1/listings?q=<two folded words>&<one filter>`` (facets on, the
 default page of 20) over a catalogue of 100,000 generated listings, or 1,000,000 with
-``TECHX_BENCH_LISTINGS_1M=1``. The ``search-sql`` ceiling replays, through the bare driver and in
-one transaction per request, every statement the service executed for the same URLs: they are
-captured from the application itself, run in-process against the same database, so the two
-figures differ only by what the service adds around its SQL (ORM, validation, serialisation).
+``--listings-1m`` (or ``TECHX_BENCH_LISTINGS_1M=1``). The ``search-sql`` ceiling replays,
+through the bare driver and in one transaction per request, every statement the service
+executed for the same URLs: they are captured from the application itself, run in-process
+against the same database, so the two figures differ only by what the service adds around its
+SQL (ORM, validation, serialisation).
 
 The replay runs in a process of its own, answering a bare HTTP/1.1 request per replay, like the
 service and the minimal endpoint: with SQLite the query work happens in the driver's process,
