@@ -85,3 +85,23 @@ async def test_linking_to_someone_elses_initiative_or_listing_is_refused(
         )
         assert response.status_code == 422, link
         assert response.json()["type"] == "/problems/ip-link-target-not-found"
+
+
+async def test_linked_initiative_shows_the_record_status_on_read_and_in_lists(
+    client: httpx.AsyncClient, session: AsyncSession, ctx: AppContext
+) -> None:
+    _, headers = await login(client, session, ctx, roles=["scientist"])
+    initiative = await initiative_helpers.create(client, headers)
+    assert initiative["ip_status"] == "none"
+    record = await create_via_api(client, headers, initiative_id=initiative["id"])
+    read = await client.get(f"/api/v1/initiatives/{initiative['id']}", headers=headers)
+    assert read.json()["ip_status"] == "filed"
+
+    granted = local_today(7) - timedelta(days=10)
+    await post_event(client, headers, record["id"], "F10", granted.isoformat())
+    read = await client.get(f"/api/v1/initiatives/{initiative['id']}", headers=headers)
+    assert read.json()["ip_status"] == "granted"
+    mine = await client.get("/api/v1/initiatives", params={"mine": "true"}, headers=headers)
+    assert [(i["id"], i["ip_status"]) for i in mine.json()["items"]] == [
+        (initiative["id"], "granted")
+    ]

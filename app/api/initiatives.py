@@ -82,7 +82,7 @@ async def list_initiatives(
     rows, next_cursor = await initiative_search.list_page(
         session, principal=principal, mine=mine, q=q, filters=filters, cursor=cursor, limit=limit
     )
-    return Page(items=[initiatives.summary(r) for r in rows], next_cursor=next_cursor)
+    return Page(items=await initiatives.summaries(session, rows), next_cursor=next_cursor)
 
 
 @router.get(

@@ -211,12 +211,15 @@ class InitiativeSummary(BaseModel):
     province: str | None
     keywords: list[str]
     submitted_version: int = Field(description="Number of the latest frozen version, 0 if none")
+    ip_status: str = Field(
+        description="Protection summarised from the linked IP records (vocabulary ip_statuses)"
+    )
     published_at: datetime | None
     created_at: datetime
     updated_at: datetime
 
     @staticmethod
-    def public_fields(initiative: Initiative, *, overdue: bool) -> dict[str, Any]:
+    def public_fields(initiative: Initiative, *, overdue: bool, ip_status: str) -> dict[str, Any]:
         amount, currency = initiative.funding_amount, initiative.funding_currency
         return {
             "id": initiative.id,
@@ -243,6 +246,7 @@ class InitiativeSummary(BaseModel):
             "province": initiative.province,
             "keywords": initiative.keywords,
             "submitted_version": initiative.submitted_version,
+            "ip_status": ip_status,
             "published_at": initiative.published_at,
             "created_at": initiative.created_at,
             "updated_at": initiative.updated_at,
@@ -261,14 +265,20 @@ class InitiativeRead(InitiativeSummary):
     attachments: list[AttachmentRead] | None = None
 
     @classmethod
-    def public(cls, initiative: Initiative, *, overdue: bool) -> InitiativeRead:
-        return cls(**cls.public_fields(initiative, overdue=overdue), access="public")
+    def public(cls, initiative: Initiative, *, overdue: bool, ip_status: str) -> InitiativeRead:
+        fields = cls.public_fields(initiative, overdue=overdue, ip_status=ip_status)
+        return cls(**fields, access="public")
 
     @classmethod
     def full(
-        cls, initiative: Initiative, *, overdue: bool, attachments: list[Attachment]
+        cls,
+        initiative: Initiative,
+        *,
+        overdue: bool,
+        ip_status: str,
+        attachments: list[Attachment],
     ) -> InitiativeRead:
-        fields = cls.public_fields(initiative, overdue=overdue)
+        fields = cls.public_fields(initiative, overdue=overdue, ip_status=ip_status)
         fields["authors"] = [AuthorRead.model_validate(a) for a in initiative.authors]
         return cls(
             **fields,

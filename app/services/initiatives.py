@@ -20,7 +20,7 @@ from app.schemas.initiative import (
     InitiativeSummary,
     InitiativeUpdate,
 )
-from app.services import access, audit, stages
+from app.services import access, audit, ip_links, stages
 from app.services.auth import Principal
 
 
@@ -227,8 +227,9 @@ async def present(
 ) -> InitiativeRead:
     """The caller's view: full (and written to the access ledger) or public fields only."""
     initiative = visible.initiative
+    ip_status = (await ip_links.initiative_statuses(session, [initiative.id]))[initiative.id]
     if visible.basis is None:
-        return InitiativeRead.public(initiative, overdue=overdue(initiative))
+        return InitiativeRead.public(initiative, overdue=overdue(initiative), ip_status=ip_status)
     if log_read:
         await access.record_read(
             session,
@@ -239,13 +240,20 @@ async def present(
             data={"fields": ["description", "claims"]},
         )
     attachments = await attachments_of(session, initiative.id)
-    return InitiativeRead.full(initiative, overdue=overdue(initiative), attachments=attachments)
-
-
-def summary(initiative: Initiative) -> InitiativeSummary:
-    return InitiativeSummary(
-        **InitiativeSummary.public_fields(initiative, overdue=overdue(initiative))
+    return InitiativeRead.full(
+        initiative, overdue=overdue(initiative), ip_status=ip_status, attachments=attachments
     )
+
+
+async def summaries(session: AsyncSession, rows: list[Initiative]) -> list[InitiativeSummary]:
+    """Public projections of a page of initiatives, with one query for their IP status."""
+    statuses = await ip_links.initiative_statuses(session, [row.id for row in rows])
+    return [
+        InitiativeSummary(
+            **InitiativeSummary.public_fields(row, overdue=overdue(row), ip_status=statuses[row.id])
+        )
+        for row in rows
+    ]
 
 
 async def list_versions(session: AsyncSession, initiative: Initiative) -> list[InitiativeVersion]:

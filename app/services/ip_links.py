@@ -2,6 +2,7 @@
 
 A listing's ``ip_status`` (listing metadata, vocabulary ``ip_statuses``) follows the records
 linked to it: the most advanced of their summary statuses, mapped by ``ip_summary_statuses``.
+An initiative shows the same summary, computed when it is read.
 """
 
 from __future__ import annotations
@@ -50,6 +51,22 @@ def listing_status(summaries: Iterable[str]) -> str:
     if not known:
         return NO_PROTECTION
     return str(max(known, key=lambda term: term["rank"])["listing_ip_status"])
+
+
+async def initiative_statuses(
+    session: AsyncSession, initiative_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """The protection status of each initiative, from the records linked to it (one query)."""
+    linked: dict[uuid.UUID, list[str]] = {initiative_id: [] for initiative_id in initiative_ids}
+    if initiative_ids:
+        rows = await session.execute(
+            select(IpRecord.initiative_id, IpRecord.summary_status).where(
+                IpRecord.initiative_id.in_(initiative_ids)
+            )
+        )
+        for initiative_id, summary in rows:
+            linked[initiative_id].append(summary)
+    return {initiative_id: listing_status(found) for initiative_id, found in linked.items()}
 
 
 async def sync_listing(session: AsyncSession, listing_id: uuid.UUID | None) -> None:
