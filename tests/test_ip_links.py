@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import httpx
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import vocabularies
 from app.core.context import AppContext
-from app.services import ip_links
+from app.models import Listing
+from app.services import ip_links, listings
 from app.services.ip_domain import SUMMARY_STATUSES, local_today
 from tests import initiative_helpers, listing_helpers
 from tests.factories import login
@@ -105,3 +108,17 @@ async def test_linked_initiative_shows_the_record_status_on_read_and_in_lists(
     assert [(i["id"], i["ip_status"]) for i in mine.json()["items"]] == [
         (initiative["id"], "granted")
     ]
+
+
+async def test_listing_content_hash_follows_its_ip_status(
+    client: httpx.AsyncClient, session: AsyncSession, ctx: AppContext
+) -> None:
+    _, headers, _ = await listing_helpers.author(client, session, ctx)
+    created = await listing_helpers.create(client, headers, ip_status="none")
+    await create_via_api(client, headers, listing_id=created["id"])
+    row = await session.scalar(select(Listing).where(Listing.id == uuid.UUID(created["id"])))
+    assert row is not None
+    await session.refresh(row)
+    assert row.ip_status == "filed"
+    expected = listings.content_hash({name: getattr(row, name) for name in listings.HASHED_FIELDS})
+    assert row.content_hash == expected

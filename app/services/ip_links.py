@@ -17,6 +17,7 @@ from app import vocabularies
 from app.core.errors import Unprocessable
 from app.models import Initiative, IpRecord
 from app.models.listing import Listing
+from app.services import listings
 
 NO_PROTECTION = "none"
 
@@ -78,6 +79,5 @@ async def sync_listing(session: AsyncSession, listing_id: uuid.UUID | None) -> N
     )
     status = listing_status(summaries)
     listing = await session.scalar(select(Listing).where(Listing.id == listing_id))
-    if listing is not None and listing.ip_status != status:
-        listing.ip_status = status
-        await session.flush()
+    if listing is not None:
+        await listings.set_ip_status(session, listing, status)

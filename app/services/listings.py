@@ -215,3 +215,12 @@ async def renew(session: AsyncSession, listing: Listing, data: Renewal) -> Listi
         listing.content_hash = content_hash(_current_values(listing))
     await session.flush()
     return listing
+
+
+async def set_ip_status(session: AsyncSession, listing: Listing, status: str) -> None:
+    """Follow the linked IP records; the content hash covers ``ip_status``, so it moves too."""
+    if listing.ip_status == status:
+        return
+    listing.ip_status = status
+    listing.content_hash = content_hash(_current_values(listing))
+    await session.flush()
