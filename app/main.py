@@ -17,6 +17,7 @@ from app.api import (
     audit,
     auth,
     contact_requests,
+    exchanges,
     health,
     initiatives,
     ip_feeds,
@@ -28,6 +29,7 @@ from app.api import (
     receipts,
     reviews,
     standard,
+    sync,
     users,
     vocabularies,
     webhooks,
@@ -119,6 +121,8 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
         reviews,
         receipts,
         audit,
+        exchanges,
+        sync,
     ):
         app.include_router(module.router)
     if settings.http.cors_origins:
@@ -134,6 +138,9 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
         metrics=ctx.metrics,
         max_body_bytes=settings.http.max_body_bytes,
         # Multipart overhead on top of the largest attachment a route accepts.
-        upload_limits=[("/attachments", settings.storage.max_attachment_bytes + 65536)],
+        upload_limits=[
+            ("/attachments", settings.storage.max_attachment_bytes + 65536),
+            ("/sync/push", settings.sync.max_push_bytes),
+        ],
     )
     return app

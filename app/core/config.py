@@ -68,6 +68,14 @@ class IpSettings(BaseModel):
     webhook_allow_private_hosts: bool = False
 
 
+class SyncSettings(BaseModel):
+    # Federation push and change feed (design section 6); the limits are advertised.
+    max_batch_items: int = 1000
+    max_push_bytes: int = 16 * 1024 * 1024
+    tombstone_retention_days: int = 90
+    feed_page_max: int = 1000
+
+
 class BootstrapSettings(BaseModel):
     admin_email: str | None = None
     admin_password: str | None = None
@@ -93,6 +101,7 @@ class Settings(BaseSettings):
     bootstrap: BootstrapSettings = Field(default_factory=BootstrapSettings)
     ip: IpSettings = Field(default_factory=IpSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
+    sync: SyncSettings = Field(default_factory=SyncSettings)
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

@@ -3,6 +3,7 @@
 from app.models.access import AccessRequest
 from app.models.audit import AuditEntry
 from app.models.base import Base
+from app.models.exchange import Exchange
 from app.models.idempotency import IdempotencyKey
 from app.models.initiative import Attachment, Initiative, InitiativeVersion, Transition
 from app.models.ip_record import IpAlert, IpCalendarToken, IpEvent, IpRecord
@@ -12,6 +13,7 @@ from app.models.notification import Notification
 from app.models.organisation import Organisation
 from app.models.review import ReviewAssignment
 from app.models.security import LoginFailure, RefreshToken, SigningKey
+from app.models.sync import ChangeEntry, FeedHorizon
 from app.models.user import ExchangeClient, User, UserRole
 from app.models.webhook import WebhookDelivery, WebhookSubscription
 
@@ -20,8 +22,11 @@ __all__ = [
     "Attachment",
     "AuditEntry",
     "Base",
+    "ChangeEntry",
     "ContactRequest",
+    "Exchange",
     "ExchangeClient",
+    "FeedHorizon",
     "IdempotencyKey",
     "Initiative",
     "InitiativeVersion",

@@ -18,7 +18,7 @@ from app.models import Listing, Organisation, User
 from app.models.base import utcnow
 from app.models.listing import LOCAL_EXCHANGE
 from app.schemas.listing import DEFAULT_LIFETIME, ListingCreate, ListingUpdate, Renewal
-from app.services import vocabularies
+from app.services import sync_feed, vocabularies
 from app.services.auth import Principal
 from app.services.folding import search_key
 
@@ -64,6 +64,8 @@ class Viewer:
     is_admin: bool = False
 
     def can_edit(self, listing: Listing) -> bool:
+        if listing.origin_exchange != LOCAL_EXCHANGE:
+            return False  # single writer: only the origin exchange changes its records
         if self.is_admin:
             return True
         return self.organisation_id is not None and self.organisation_id == listing.organisation_id
@@ -116,6 +118,22 @@ def derived_columns(
     """Search columns and content hash: computed for every insert and update. ``key`` may be a
     faster equivalent of ``search_key`` (bulk loads cache repeated text)."""
     return {**search_columns(values, key=key), "content_hash": content_hash(values)}
+
+
+def column_values(data: ListingCreate) -> dict[str, Any]:
+    """The listing columns a complete record sets (price split, owner and expiry left out)."""
+    return _column_values(data, exclude_unset=False)
+
+
+async def _published(session: AsyncSession, listing: Listing) -> None:
+    await sync_feed.record(
+        session,
+        op="upsert",
+        listing_id=listing.id,
+        origin_exchange=listing.origin_exchange,
+        origin_id=listing.origin_id,
+        version=listing.version,
+    )
 
 
 def _column_values(data: ListingCreate | ListingUpdate, *, exclude_unset: bool) -> dict[str, Any]:
@@ -172,6 +190,7 @@ async def create(
     listing.organisation = organisation
     session.add(listing)
     await session.flush()
+    await _published(session, listing)
     return listing
 
 
@@ -204,6 +223,7 @@ async def update(session: AsyncSession, listing: Listing, data: ListingUpdate) -
     for name, value in derived_columns(_current_values(listing)).items():
         setattr(listing, name, value)
     await session.flush()
+    await _published(session, listing)
     return listing
 
 
@@ -214,6 +234,7 @@ async def renew(session: AsyncSession, listing: Listing, data: Renewal) -> Listi
         listing.status = "active"
         listing.content_hash = content_hash(_current_values(listing))
     await session.flush()
+    await _published(session, listing)
     return listing
 
 
@@ -224,3 +245,4 @@ async def set_ip_status(session: AsyncSession, listing: Listing, status: str) ->
     listing.ip_status = status
     listing.content_hash = content_hash(_current_values(listing))
     await session.flush()
+    await _published(session, listing)

@@ -1,4 +1,5 @@
-"""Housekeeping run as a periodic job: expired idempotency keys, tokens, old login failures."""
+"""Housekeeping run as a periodic job: expired idempotency keys, tokens, old login failures,
+sync tombstones past their retention."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from typing import Any
 from sqlalchemy import delete, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.config import get_settings
 from app.models import IdempotencyKey, Job, LoginFailure, RefreshToken
 from app.models.base import utcnow
 from app.models.job import DONE
-from app.services import jobs
+from app.services import jobs, sync_feed
 
 PURGE = "maintenance.purge"
 DONE_JOB_RETENTION = timedelta(days=30)
@@ -39,3 +41,5 @@ async def purge(session: AsyncSession, _payload: dict[str, Any]) -> None:
             or_(Job.dedupe_key.is_(None), Job.dedupe_key.like(f"{PURGE}:%")),
         )
     )
+    retention = timedelta(days=get_settings().sync.tombstone_retention_days)
+    await sync_feed.purge_tombstones(session, before=now - retention)

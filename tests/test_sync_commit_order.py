@@ -1,0 +1,127 @@
+"""Real commits: a change committed late is not skipped; concurrent pushes keep version order."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import pytest
+from sqlalchemy import delete, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.context import AppContext
+from app.core.database import is_sqlite
+from app.models import ChangeEntry, Listing, Organisation
+from app.schemas.sync import SyncRecord
+from app.services import sync_apply, sync_feed
+from tests.sync_helpers import record
+
+pytestmark = pytest.mark.committing
+
+MARK = "ZZ-ORDER"
+OWNER = "Tổ chức thử thứ tự ghi"
+
+
+async def _tombstone(session: AsyncSession, origin_id: str) -> None:
+    await sync_feed.record(
+        session,
+        op="delete",
+        listing_id=uuid.uuid4(),
+        origin_exchange=MARK,
+        origin_id=origin_id,
+        version=1,
+    )
+
+
+async def _read(base_ctx: AppContext, since: str | None) -> tuple[list[str], str]:
+    async with base_ctx.sessionmaker() as reader:
+        page = await sync_feed.changes(reader, since=since, limit=1000)
+        await reader.rollback()
+    mine = [c.source.source_id for c in page.changes if c.source.exchange == MARK]
+    return mine, page.next_cursor
+
+
+async def _tail(base_ctx: AppContext) -> str:
+    cursor: str | None = None
+    while True:
+        async with base_ctx.sessionmaker() as reader:
+            page = await sync_feed.changes(reader, since=cursor, limit=1000)
+        cursor = page.next_cursor
+        if not page.has_more:
+            return cursor
+
+
+async def test_change_committed_late_by_a_slow_transaction_is_not_skipped(
+    base_ctx: AppContext,
+) -> None:
+    if is_sqlite(base_ctx.engine):
+        pytest.skip("SQLite serialises writers: seq order is commit order")
+    cursor = await _tail(base_ctx)
+    slow, fast = base_ctx.sessionmaker(), base_ctx.sessionmaker()
+    try:
+        await _tombstone(slow, "slow")  # takes the earlier seq, stays open
+        await _tombstone(fast, "fast")
+        await fast.commit()
+        seen, cursor = await _read(base_ctx, cursor)
+        assert seen == []  # the fast change waits behind the open slow transaction
+        await slow.commit()
+        seen, cursor = await _read(base_ctx, cursor)
+        assert seen == ["slow", "fast"]
+        assert (await _read(base_ctx, cursor))[0] == []
+    finally:
+        await slow.close()
+        await fast.close()
+        async with base_ctx.sessionmaker() as cleanup:
+            await cleanup.execute(delete(ChangeEntry).where(ChangeEntry.origin_exchange == MARK))
+            await cleanup.commit()
+
+
+def _record(version: int, **overrides: Any) -> SyncRecord:
+    body = record("race", version, exchange=MARK, **overrides)
+    body["owner"]["name"] = OWNER
+    return SyncRecord.model_validate(body)
+
+
+async def _wait_for_lock_wait(base_ctx: AppContext) -> None:
+    """Until another connection waits on a row lock (the losing push reached its lock)."""
+    query = text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+    async with base_ctx.engine.connect() as probe:
+        for _ in range(3000):
+            waiting = (await probe.execute(query)).scalar()
+            await probe.rollback()  # statistics are cached per transaction
+            if waiting:
+                return
+            await asyncio.sleep(0.01)
+    pytest.fail("the second push never waited on the row lock")
+
+
+async def _clean(base_ctx: AppContext) -> None:
+    async with base_ctx.sessionmaker() as cleanup:
+        await cleanup.execute(delete(ChangeEntry).where(ChangeEntry.origin_exchange == MARK))
+        await cleanup.execute(delete(Listing).where(Listing.origin_exchange == MARK))
+        await cleanup.execute(delete(Organisation).where(Organisation.name == OWNER))
+        await cleanup.commit()
+
+
+async def test_concurrent_pushes_of_one_record_apply_in_version_order(
+    base_ctx: AppContext,
+) -> None:
+    if is_sqlite(base_ctx.engine):
+        pytest.skip("SQLite serialises writers")
+    try:
+        async with base_ctx.sessionmaker() as setup:
+            await sync_apply.upsert(setup, _record(3))
+            await setup.commit()
+        async with base_ctx.sessionmaker() as newer, base_ctx.sessionmaker() as older:
+            assert (await sync_apply.upsert(newer, _record(5, trl=5))).status == "updated"
+            late = asyncio.create_task(sync_apply.upsert(older, _record(4, trl=4)))
+            await _wait_for_lock_wait(base_ctx)
+            await newer.commit()
+            assert (await late).status == "stale"
+            await older.commit()
+        async with base_ctx.sessionmaker() as check:
+            stored = await check.scalar(select(Listing).where(Listing.origin_exchange == MARK))
+            assert stored is not None and (stored.version, stored.trl) == (5, 5)
+    finally:
+        await _clean(base_ctx)
