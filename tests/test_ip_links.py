@@ -12,9 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app import vocabularies
 from app.core.context import AppContext
 from app.models import Listing
+from app.models.sync import ChangeEntry
 from app.services import ip_links, listings
 from app.services.ip_domain import SUMMARY_STATUSES, local_today
-from tests import initiative_helpers, listing_helpers
+from tests import initiative_helpers, listing_helpers, sync_helpers
 from tests.factories import login
 from tests.ip_helpers import create_via_api, post_event
 
@@ -122,3 +123,34 @@ async def test_listing_content_hash_follows_its_ip_status(
     assert row.ip_status == "filed"
     expected = listings.content_hash({name: getattr(row, name) for name in listings.HASHED_FIELDS})
     assert row.content_hash == expected
+
+
+async def test_ip_status_change_reaches_the_change_feed(
+    client: httpx.AsyncClient, session: AsyncSession, ctx: AppContext
+) -> None:
+    _, headers, _ = await listing_helpers.author(client, session, ctx)
+    created = await listing_helpers.create(client, headers, ip_status="none")
+    await create_via_api(client, headers, listing_id=created["id"])
+    row = await session.scalar(
+        select(ChangeEntry).where(ChangeEntry.listing_id == uuid.UUID(created["id"]))
+    )
+    assert row is not None
+    await session.refresh(row)
+    listing = await session.scalar(select(Listing).where(Listing.id == uuid.UUID(created["id"])))
+    assert listing is not None
+    assert row.version == listing.version > 1
+
+
+async def test_records_cannot_link_to_another_exchanges_listing(
+    client: httpx.AsyncClient, session: AsyncSession, ctx: AppContext
+) -> None:
+    exchange = await sync_helpers.exchange_headers(client, session, ctx)
+    [result] = await sync_helpers.pushed(client, exchange, [sync_helpers.upsert("77", 1)])
+    _, admin = await login(client, session, ctx, roles=["admin"])
+    response = await client.post(
+        BASE,
+        json={"ip_type": "trademark", "office": "VN", "title": "X", "listing_id": result["id"]},
+        headers=admin,
+    )
+    assert response.status_code == 422
+    assert response.json()["type"] == "/problems/ip-link-target-not-found"

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app import vocabularies
 from app.core.errors import Unprocessable
 from app.models import Initiative, IpRecord
-from app.models.listing import Listing
+from app.models.listing import LOCAL_EXCHANGE, Listing
 from app.services import listings
 
 NO_PROTECTION = "none"
@@ -41,7 +41,12 @@ async def check(
             raise IpLinkTargetNotFound(f"No initiative {initiative_id} of yours")
     if listing_id is not None:
         listing = await session.scalar(select(Listing).where(Listing.id == listing_id))
-        if listing is None or not (is_admin or listing.created_by_id == user_id):
+        # Another exchange's listing is changed only by its origin (single writer).
+        if (
+            listing is None
+            or listing.origin_exchange != LOCAL_EXCHANGE
+            or not (is_admin or listing.created_by_id == user_id)
+        ):
             raise IpLinkTargetNotFound(f"No listing {listing_id} of yours")
 
 
