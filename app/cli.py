@@ -14,6 +14,7 @@ import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.cli_ip import ip_cli
+from app.cli_sync import sync_cli
 from app.core.config import get_settings
 from app.core.context import AppContext
 from app.core.migrations import downgrade, upgrade
@@ -30,6 +31,7 @@ cli.add_typer(db_cli, name="db")
 cli.add_typer(keys_cli, name="keys")
 cli.add_typer(ip_cli, name="ip")
 cli.add_typer(audit_cli, name="audit")
+cli.add_typer(sync_cli, name="sync")
 
 
 @cli.command()

@@ -20,6 +20,7 @@ from app.api import (
     exchanges,
     health,
     initiatives,
+    interop,
     ip_feeds,
     ip_records,
     ip_stats,
@@ -123,6 +124,7 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
         audit,
         exchanges,
         sync,
+        interop,
     ):
         app.include_router(module.router)
     if settings.http.cors_origins:

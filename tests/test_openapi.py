@@ -12,6 +12,8 @@ OPENAPI = Path(__file__).resolve().parents[1] / "openapi" / "openapi.json"
 METHODS = {"get", "post", "put", "patch", "delete"}
 # Routes that cannot fail on input: no error response to document.
 INFALLIBLE = {"healthz", "readyz", "metrics", "auth_jwks", "sync_capabilities"}
+# OAI-PMH answers its errors as <error> elements with HTTP 200, as the protocol requires.
+INFALLIBLE |= {"oai_pmh", "oai_pmh_post"}
 
 
 def _operations(document: dict[str, Any]) -> list[dict[str, Any]]:

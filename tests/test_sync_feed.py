@@ -142,5 +142,5 @@ async def test_capabilities_advertise_limits_and_retention(client: httpx.AsyncCl
     body = response.json()
     assert response.status_code == 200 and body["protocol_versions"] == ["1"]
     assert body["limits"]["max_batch_items"] == 1000
-    assert body["tombstone_retention_days"] == 90
+    assert body["tombstone_retention_days"] is None
     assert body["operations"] == ["upsert", "delete"]

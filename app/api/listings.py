@@ -13,9 +13,10 @@ from app.core.errors import Forbidden, problem_responses
 from app.core.etag import check_if_match, etag_for
 from app.core.routing import TechxRoute
 from app.models import Listing, User
+from app.schemas.duplicate import Duplicates
 from app.schemas.listing import ListingCreate, ListingRead, ListingUpdate, Renewal
 from app.schemas.listing_search import Facets, ListingHit, ListingSearchPage, ListingSearchParams
-from app.services import listings, search, standard
+from app.services import duplicates, listings, search, standard
 from app.services.search_sql import Scope, SearchFilters
 
 router = APIRouter(prefix="/api/v1/listings", tags=["listings"], route_class=TechxRoute)
@@ -213,3 +214,19 @@ async def renew_listing(
     listing = await listings.renew(session, listing, body or Renewal())
     response.headers["ETag"] = etag_for(listing.version)
     return ListingRead.of(listing)
+
+
+@router.get(
+    "/{listing_id}/duplicates",
+    operation_id="listings_duplicates",
+    responses=problem_responses(401, 404, 422),
+)
+async def listing_duplicates(
+    listing_id: uuid.UUID, session: SessionDep, principal: OptionalPrincipalDep
+) -> Duplicates:
+    """Other records of the same technology: the cluster of records sharing an IP number (on any
+    exchange) and suggestions with a similar title and owner. Records are linked, never merged;
+    each stays readable at its own id."""
+    viewer = listings.viewer_of(principal)
+    listing = await listings.get_visible(session, listing_id, viewer=viewer)
+    return Duplicates.of(listing, await duplicates.find(session, listing, viewer=viewer))

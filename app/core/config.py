@@ -72,8 +72,21 @@ class SyncSettings(BaseModel):
     # Federation push and change feed (design section 6); the limits are advertised.
     max_batch_items: int = 1000
     max_push_bytes: int = 16 * 1024 * 1024
-    tombstone_retention_days: int = 90
+    # None keeps deletion tombstones for good (OAI-PMH deletedRecord "persistent"); a number of
+    # days purges older ones, and feed cursors from before the purge then get 410 Gone.
+    tombstone_retention_days: int | None = None
     feed_page_max: int = 1000
+    # Harvest: this instance's exchange code (records of that origin are never pulled back),
+    # how often peers are harvested, the page size asked for and the HTTP timeout.
+    exchange_code: str = "VN"
+    harvest_interval_seconds: int = 300
+    harvest_page_size: int = 200
+    harvest_timeout_seconds: float = 30.0
+    # OAI-PMH: Identify's adminEmail, the repository part of identifiers (default: the host
+    # the request named) and the page size of list verbs.
+    oai_admin_email: str = "operator@techx.invalid"
+    oai_repository_id: str | None = None
+    oai_page_size: int = 100
 
 
 class BootstrapSettings(BaseModel):

@@ -3,6 +3,7 @@
 from app.models.access import AccessRequest
 from app.models.audit import AuditEntry
 from app.models.base import Base
+from app.models.duplicate import ListingIdentifier
 from app.models.exchange import Exchange
 from app.models.idempotency import IdempotencyKey
 from app.models.initiative import Attachment, Initiative, InitiativeVersion, Transition
@@ -36,6 +37,7 @@ __all__ = [
     "IpRecord",
     "Job",
     "Listing",
+    "ListingIdentifier",
     "LoginFailure",
     "Notification",
     "Organisation",

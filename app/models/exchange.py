@@ -36,6 +36,9 @@ class Exchange(Base):
     last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     lag_seconds: Mapped[int | None] = mapped_column(BigInteger)
+    # The peer's feed cursor after the last page applied here (null: from the start).
+    harvest_cursor: Mapped[str | None] = mapped_column(Text)
+    harvested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     applied: Mapped[int] = _counter()
     unchanged: Mapped[int] = _counter()
     stale: Mapped[int] = _counter()

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -48,6 +49,10 @@ class Listing(Base):
     st_field: Mapped[str | None] = mapped_column(String(10))
     ipc: Mapped[list[str]] = mapped_column(JSONType, default=list)
     keywords: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    # IP numbers as the record gives them; their normalised keys live in listing_identifiers.
+    ip_numbers: Mapped[list[str]] = mapped_column(
+        JSONType, default=list, server_default=text("'[]'")
+    )
     trl: Mapped[int] = mapped_column(SmallInteger)
     ip_status: Mapped[str] = mapped_column(String(40), default="none")
     transaction_types: Mapped[list[str]] = mapped_column(JSONType, default=list)

@@ -33,6 +33,11 @@ TitleText = Annotated[NFCStr, Field(min_length=1, max_length=300)]
 SummaryText = Annotated[NFCStr, Field(min_length=1, max_length=3000)]
 DescriptionText = Annotated[NFCStr, Field(min_length=1, max_length=30000)]
 Keyword = Annotated[NFCStr, Field(min_length=1, max_length=100)]
+IpNumber = Annotated[NFCStr, Field(min_length=1, max_length=60, examples=["VN 1-2019-01234"])]
+IP_NUMBERS_DESCRIPTION = (
+    "Application, publication or registration numbers of the IP rights protecting the technology,"
+    " as the office writes them; listings sharing one are linked as duplicates"
+)
 
 _IPC = re.compile(r"^([A-H])([0-9]{2})([A-Z])(?: ?([0-9]{1,4})/([0-9]{2,6}))?$")
 
@@ -125,6 +130,9 @@ class ListingCreate(BaseModel):
     st_field: StFieldCode | None = Field(default=None, description="S&T field, level 1 or 2")
     ipc: list[IpcCode] = Field(default_factory=list, max_length=50)
     keywords: list[Keyword] = Field(default_factory=list, max_length=30)
+    ip_numbers: list[IpNumber] = Field(
+        default_factory=list, max_length=20, description=IP_NUMBERS_DESCRIPTION
+    )
     trl: Trl
     ip_status: IpStatusCode = "none"
     transaction_types: TransactionTypes = Field(default_factory=list)
@@ -159,6 +167,9 @@ class ListingUpdate(BaseModel):
     st_field: StFieldCode | None = None
     ipc: Annotated[list[IpcCode] | None, Kept, Field(max_length=50)] = None
     keywords: Annotated[list[Keyword] | None, Kept, Field(max_length=30)] = None
+    ip_numbers: Annotated[
+        list[IpNumber] | None, Kept, Field(max_length=20, description=IP_NUMBERS_DESCRIPTION)
+    ] = None
     trl: Annotated[Trl | None, Kept] = None
     ip_status: Annotated[IpStatusCode | None, Kept] = None
     transaction_types: Annotated[TransactionTypes | None, Kept] = None
@@ -204,6 +215,7 @@ class ListingRead(BaseModel):
     st_field: str | None
     ipc: list[str]
     keywords: list[str]
+    ip_numbers: list[str]
     trl: int
     ip_status: str
     transaction_types: list[str]
@@ -256,6 +268,7 @@ _COPIED = (
     "st_field",
     "ipc",
     "keywords",
+    "ip_numbers",
     "trl",
     "ip_status",
     "transaction_types",

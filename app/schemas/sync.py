@@ -134,7 +134,9 @@ class Capabilities(BaseModel):
     metadata_profile: str
     metadata_version: str
     limits: Limits
-    tombstone_retention_days: int
+    tombstone_retention_days: int | None = Field(
+        description="Days deletion tombstones are kept; null: kept for good"
+    )
     idempotency_ttl_hours: int
     operations: list[str]
     item_statuses: list[str]

@@ -17,7 +17,7 @@ from app import vocabularies
 from app.core.errors import Unprocessable
 from app.models import Initiative, IpRecord
 from app.models.listing import LOCAL_EXCHANGE, Listing
-from app.services import listings
+from app.services import duplicates, listings
 
 NO_PROTECTION = "none"
 
@@ -76,9 +76,10 @@ async def initiative_statuses(
 
 
 async def sync_listing(session: AsyncSession, listing_id: uuid.UUID | None) -> None:
-    """Set the listing's ``ip_status`` from the records now linked to it."""
+    """Set the listing's ``ip_status`` and identifier keys from the records now linked to it."""
     if listing_id is None:
         return
+    await duplicates.refresh(session, listing_id)
     summaries = await session.scalars(
         select(IpRecord.summary_status).where(IpRecord.listing_id == listing_id)
     )

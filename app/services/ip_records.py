@@ -28,6 +28,9 @@ from app.services import ip_links, ip_rules, ip_status
 from app.services.ip_domain import Derived, EventFacts, RecordFacts, local_today
 from app.services.ip_rules import RuleTable
 
+# The numbers a linked listing's duplicate keys are made from.
+_NUMBERS = frozenset({"office", "application_number", "publication_number", "registration_number"})
+
 
 class IpRecordNotFound(NotFound):
     slug, title = "ip-record-not-found", "IP record not found"
@@ -194,6 +197,7 @@ async def update(
     await refresh(session, record, when=when)
     if previous_listing != record.listing_id:
         await ip_links.sync_listing(session, previous_listing)
+    if previous_listing != record.listing_id or changes.keys() & _NUMBERS:
         await ip_links.sync_listing(session, record.listing_id)
     return record
 

@@ -18,7 +18,7 @@ from app.models import Listing, Organisation, User
 from app.models.base import utcnow
 from app.models.listing import LOCAL_EXCHANGE
 from app.schemas.listing import DEFAULT_LIFETIME, ListingCreate, ListingUpdate, Renewal
-from app.services import sync_feed, vocabularies
+from app.services import duplicates, sync_feed, vocabularies
 from app.services.auth import Principal
 from app.services.folding import search_key
 
@@ -62,6 +62,10 @@ class Viewer:
     user_id: uuid.UUID | None = None
     organisation_id: uuid.UUID | None = None
     is_admin: bool = False
+
+    def can_read(self, listing: Listing) -> bool:
+        """Withdrawn listings are seen only by those who may edit them."""
+        return listing.status != "withdrawn" or self.can_edit(listing)
 
     def can_edit(self, listing: Listing) -> bool:
         if listing.origin_exchange != LOCAL_EXCHANGE:
@@ -107,6 +111,9 @@ def search_columns(
 def content_hash(values: dict[str, Any]) -> str:
     """SHA-256 of the canonical JSON (sorted keys, no spaces, UTF-8) of the hashed fields."""
     metadata = {name: values.get(name) for name in HASHED_FIELDS}
+    # Hashed only when present, so records without IP numbers keep the hash peers already hold.
+    if values.get("ip_numbers"):
+        metadata["ip_numbers"] = values["ip_numbers"]
     metadata["organisation_id"] = str(metadata["organisation_id"])
     canonical = json.dumps(metadata, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
@@ -190,6 +197,7 @@ async def create(
     listing.organisation = organisation
     session.add(listing)
     await session.flush()
+    await duplicates.refresh(session, listing.id)
     await _published(session, listing)
     return listing
 
@@ -199,7 +207,7 @@ async def get_visible(session: AsyncSession, listing_id: uuid.UUID, *, viewer: V
     listing = await session.scalar(
         select(Listing).where(Listing.id == listing_id).options(selectinload(Listing.organisation))
     )
-    if listing is None or (listing.status == "withdrawn" and not viewer.can_edit(listing)):
+    if listing is None or not viewer.can_read(listing):
         raise ListingNotFound(f"No listing {listing_id}")
     return listing
 
@@ -213,7 +221,7 @@ async def get_editable(session: AsyncSession, listing_id: uuid.UUID, *, viewer: 
 
 
 def _current_values(listing: Listing) -> dict[str, Any]:
-    return {name: getattr(listing, name) for name in (*HASHED_FIELDS, "ipc", "keywords")}
+    return {name: getattr(listing, name) for name in (*HASHED_FIELDS, "ip_numbers")}
 
 
 async def update(session: AsyncSession, listing: Listing, data: ListingUpdate) -> Listing:
@@ -223,6 +231,7 @@ async def update(session: AsyncSession, listing: Listing, data: ListingUpdate) -
     for name, value in derived_columns(_current_values(listing)).items():
         setattr(listing, name, value)
     await session.flush()
+    await duplicates.refresh(session, listing.id)
     await _published(session, listing)
     return listing
 

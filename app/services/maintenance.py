@@ -41,5 +41,6 @@ async def purge(session: AsyncSession, _payload: dict[str, Any]) -> None:
             or_(Job.dedupe_key.is_(None), Job.dedupe_key.like(f"{PURGE}:%")),
         )
     )
-    retention = timedelta(days=get_settings().sync.tombstone_retention_days)
-    await sync_feed.purge_tombstones(session, before=now - retention)
+    days = get_settings().sync.tombstone_retention_days
+    if days is not None:
+        await sync_feed.purge_tombstones(session, before=now - timedelta(days=days))

@@ -26,6 +26,7 @@ CONTEXT: dict[str, Any] = {
     "st_field": "techx:scienceField",
     "ipc": {"@id": "techx:ipcClass", "@container": "@set"},
     "keywords": {"@id": "dcat:keyword", "@container": "@set"},
+    "ip_numbers": {"@id": "techx:ipNumber", "@container": "@set"},
     "trl": {"@id": "techx:technologyReadinessLevel", "@type": "xsd:integer"},
     "ip_status": "techx:ipStatus",
     "transaction_types": {"@id": "techx:transactionType", "@container": "@set"},

@@ -18,7 +18,7 @@ from app.models import Listing, Organisation
 from app.models.base import utcnow
 from app.schemas.listing import DEFAULT_LIFETIME
 from app.schemas.sync import ItemError, OwnerRef, SourceRef, SyncRecord
-from app.services import listings, sync_feed, vocabularies
+from app.services import duplicates, listings, sync_feed, vocabularies
 
 APPLIED = frozenset({"created", "updated", "deleted"})
 
@@ -119,6 +119,7 @@ async def upsert(session: AsyncSession, record: SyncRecord) -> Outcome:
         if verdict == "equal":
             return _conflict(stored.id, stored.version, "another content at the stored version")
         await session.execute(update(Listing).where(Listing.id == stored.id).values(**values))
+        await duplicates.refresh(session, stored.id)
         await _publish(session, "upsert", stored.id, source)
         return Outcome("updated", stored.id, source.version)
     grave = await sync_feed.tombstone(
@@ -128,6 +129,7 @@ async def upsert(session: AsyncSession, record: SyncRecord) -> Outcome:
         return Outcome("stale", grave.listing_id, grave.version)
     listing_id = grave.listing_id if grave is not None else uuid.uuid4()
     await session.execute(insert(Listing).values(id=listing_id, **values))
+    await duplicates.refresh(session, listing_id)
     await _publish(session, "upsert", listing_id, source)
     return Outcome("created", listing_id, source.version)
 

@@ -14,7 +14,7 @@ from app.core.context import AppContext
 from app.core.database import begin_write
 from app.models import Job
 from app.models.base import utcnow
-from app.services import ip_alerts, jobs, maintenance
+from app.services import harvest_jobs, ip_alerts, jobs, maintenance
 
 logger = logging.getLogger("techx.worker")
 
@@ -130,6 +130,9 @@ class Worker:
             )
             await ip_alerts.schedule(
                 session, now=utcnow(), interval=self.ctx.settings.ip.alert_scan_interval_seconds
+            )
+            await harvest_jobs.schedule(
+                session, now=utcnow(), interval=self.ctx.settings.sync.harvest_interval_seconds
             )
             await session.commit()
 

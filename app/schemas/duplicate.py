@@ -1,0 +1,91 @@
+"""Duplicates of a listing: its cluster (shared IP numbers) and fuzzy suggestions."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Self
+
+from pydantic import BaseModel, Field
+
+from app.models import Listing
+from app.models.base import utcnow
+from app.schemas.listing import SourceRead, Title
+
+if TYPE_CHECKING:
+    from app.services.duplicates import Report
+
+
+class DuplicateRef(BaseModel):
+    """A listing as a duplicate: its own id and provenance; records are never merged."""
+
+    id: uuid.UUID
+    title: Title
+    owner: str = Field(description="Name of the owner organisation")
+    status: str
+    source: SourceRead
+
+    @classmethod
+    def of(cls, listing: Listing, **extra: object) -> Self:
+        return cls.model_validate(
+            {
+                "id": listing.id,
+                "title": listing.title,
+                "owner": listing.organisation.name,
+                "status": listing.status_at(utcnow()),
+                "source": SourceRead(
+                    exchange=listing.origin_exchange,
+                    source_id=listing.origin_id,
+                    version=listing.version,
+                    url=listing.origin_url,
+                ),
+                **extra,
+            }
+        )
+
+
+class ClusterMember(DuplicateRef):
+    identifiers: list[str] = Field(
+        description="Normalised IP numbers this record shares with others of the cluster"
+    )
+
+
+class Reason(BaseModel):
+    field: str = Field(description="title or owner")
+    similarity: float = Field(ge=0, le=1, description="Overlap of the folded words (Jaccard)")
+
+
+class Suggestion(BaseModel):
+    listing: DuplicateRef
+    score: float = Field(ge=0, le=1)
+    reasons: list[Reason]
+
+
+class Duplicates(BaseModel):
+    """Other records of the same technology, linked, never merged."""
+
+    id: uuid.UUID
+    identifiers: list[str] = Field(description="The listing's normalised IP numbers")
+    cluster: list[ClusterMember] = Field(
+        description="Records linked to this one by shared IP numbers (directly or in a chain)"
+    )
+    suggestions: list[Suggestion] = Field(
+        description="Records with a similar title (and owner): possible duplicates, not linked"
+    )
+
+    @classmethod
+    def of(cls, listing: Listing, report: Report) -> Self:
+        return cls(
+            id=listing.id,
+            identifiers=report.identifiers,
+            cluster=[
+                ClusterMember.of(member, identifiers=shared) for member, shared in report.cluster
+            ],
+            suggestions=[
+                Suggestion(
+                    listing=DuplicateRef.of(match.listing),
+                    score=match.score,
+                    reasons=[Reason(field=f, similarity=v) for f, v in match.reasons.items()],
+                )
+                for match in report.suggestions
+            ],
+        )
