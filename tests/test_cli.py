@@ -18,6 +18,7 @@ from app.core.migrations import upgrade
 from app.main import create_app
 from app.models import User
 from tests.conftest import fresh_database_url, run_blocking
+from tests.sync_helpers import upsert
 
 TECHX = [sys.executable, "-m", "app.cli"]
 
@@ -95,9 +96,27 @@ async def test_demo_seeds_every_role_once_and_prints_working_credentials(cli_db:
                 "password": "Demo-Scientist-2026",
             },
         )
+        machine = await client.post(
+            "/api/v1/auth/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": "hn-demo",
+                "client_secret": "Demo-Exchange-HN-2026",
+            },
+        )
+        pushed = await client.post(
+            "/api/v1/sync/push",
+            json={"items": [upsert("demo-1", 1)]},
+            headers={
+                "Authorization": f"Bearer {machine.json()['access_token']}",
+                "Idempotency-Key": "demo-push-1",
+            },
+        )
     await app.state.ctx.engine.dispose()
     assert response.status_code == 200
     assert "initiatives:write" in response.json()["scope"]
+    assert pushed.status_code == 200, pushed.text
+    assert pushed.json()["results"][0]["status"] == "created"
 
 
 async def test_demo_refuses_to_run_in_production(cli_db: str) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.security import Passwords
-from app.models import ExchangeClient, Organisation, User, UserRole
+from app.models import Exchange, ExchangeClient, Organisation, User, UserRole
 from app.services import demo_initiatives, demo_ip
 
 ORGANISATIONS = [
@@ -88,6 +88,8 @@ async def seed(session: AsyncSession, *, passwords: Passwords) -> bool:
             secret_hash=passwords.hash(secret),
         )
     )
+    # Registered in push mode, so the demo client can push to /api/v1/sync/push at once.
+    session.add(Exchange(code=code, name=name, province="HN", mode="push"))
     await session.flush()
     await demo_initiatives.seed(session)
     await demo_ip.seed(session)
