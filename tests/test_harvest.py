@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -10,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import ChangeEntry, Exchange, Listing
+from app.models.base import utcnow
 from app.services import harvest, harvest_jobs
 from app.services.worker import RetryLater
 from tests.harvest_helpers import FakePeer, change, register_peer
@@ -57,6 +59,19 @@ async def test_harvest_applies_every_page_with_the_peer_as_origin(session: Async
     exchange = await _exchange(session)
     assert exchange.harvest_cursor == "5"
     assert exchange.applied == 5 and exchange.last_success_at is not None
+
+
+async def test_a_record_expired_at_the_peer_is_harvested_as_expired(
+    session: AsyncSession,
+) -> None:
+    await register_peer(session)
+    expired = change(1, "upsert", "old", 1)
+    expired["record"]["status"] = "expired"
+    expired["record"]["expires_at"] = (utcnow() - timedelta(days=10)).isoformat()
+    report = await _harvest(session, FakePeer([expired]))
+    assert report.counts == {"applied": 1}
+    listing = await session.scalar(select(Listing).where(Listing.origin_id == "old"))
+    assert listing is not None and listing.status_at(utcnow()) == "expired"
 
 
 async def test_harvest_applies_updates_and_deletes_in_feed_order(session: AsyncSession) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import httpx
 from sqlalchemy import func, select
@@ -10,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.context import AppContext
 from app.models import ChangeEntry, Exchange, Listing, Organisation
+from app.models.base import utcnow
 from tests.factories import auth_headers, make_user
 from tests.sync_helpers import delete, exchange_headers, feed, push, pushed, record, upsert
 
@@ -31,6 +33,28 @@ async def test_push_creates_a_listing_keyed_by_origin(
         "version": 7,
         "url": None,
     }
+
+
+async def test_a_record_that_expired_at_its_origin_arrives_expired(
+    client: httpx.AsyncClient, session: AsyncSession, ctx: AppContext
+) -> None:
+    headers = await exchange_headers(client, session, ctx)
+    past = (utcnow() - timedelta(days=3)).isoformat()
+    [result] = await pushed(client, headers, [upsert("old", 1, expires_at=past)])
+    assert result["status"] == "created"
+    listing = await client.get(f"/api/v1/listings/{result['id']}", headers=headers)
+    assert listing.json()["status"] == "expired"
+
+
+async def test_a_record_running_beyond_two_years_is_rejected(
+    client: httpx.AsyncClient, session: AsyncSession, ctx: AppContext
+) -> None:
+    headers = await exchange_headers(client, session, ctx)
+    far = (utcnow() + timedelta(days=800)).isoformat()
+    [result] = await pushed(client, headers, [upsert("far", 1, expires_at=far)])
+    assert result["status"] == "rejected" and result["http_status"] == 422
+    assert result["errors"][0]["code"] == "expiry_range"
+    assert result["errors"][0]["loc"] == ["items", 0, "record", "expires_at"]
 
 
 async def test_same_key_and_body_replays_the_answer_and_applies_once(

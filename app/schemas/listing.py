@@ -77,8 +77,21 @@ def _not_null(value: Any) -> Any:
     return value
 
 
+def _synced_expiry(value: datetime) -> datetime:
+    # The origin's record is authoritative: one that expired there arrives expired (and reads
+    # as such); only the national limit on how far ahead a listing may run still applies.
+    if value > utcnow() + MAX_LIFETIME:
+        raise PydanticCustomError(
+            "expiry_range",
+            "The expiry date must be at most {days} days ahead",
+            {"days": MAX_LIFETIME.days},
+        )
+    return value
+
+
 IpcCode = Annotated[str, AfterValidator(_ipc), Field(examples=["G06N 3/08"])]
 ExpiryDate = Annotated[AwareDatetime, AfterValidator(_expiry)]
+SyncedExpiryDate = Annotated[AwareDatetime, AfterValidator(_synced_expiry)]
 TransactionTypes = Annotated[
     list[TransactionTypeCode], Field(max_length=10), AfterValidator(_unique)
 ]

@@ -9,7 +9,7 @@ from typing import Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from app.schemas.listing import ListingCreate, ListingRead
+from app.schemas.listing import ListingCreate, ListingRead, SyncedExpiryDate
 from app.schemas.types import ExchangeCode, Name
 from app.schemas.vocabulary import ProvinceVocabCode
 
@@ -50,6 +50,11 @@ class SyncRecord(ListingCreate):
 
     owner: OwnerRef
     source: SourceRef
+    expires_at: SyncedExpiryDate | None = Field(
+        default=None,
+        description="As the origin holds it: a past date is an expired record; at most two"
+        " years ahead; defaults to one year from now",
+    )
 
     @model_validator(mode="after")
     def _no_local_owner(self) -> Self:
