@@ -50,7 +50,9 @@ def record(
 ) -> dict[str, Any]:
     """A pushed listing with its owner and provenance."""
     body = payload(**overrides)
-    body["owner"] = {"name": "Viện Công nghệ sinh học", "kind": "institute", "province": "HN"}
+    body.setdefault(
+        "owner", {"name": "Viện Công nghệ sinh học", "kind": "institute", "province": "HN"}
+    )
     body["source"] = {"exchange": exchange, "source_id": source_id, "version": version}
     return body
 

@@ -151,6 +151,37 @@ async def test_delete_then_higher_upsert_brings_the_record_back_with_its_id(
     assert listing.status_code == 200 and listing.json()["source"]["version"] == 6
 
 
+async def test_records_and_tombstones_stored_before_the_batch_follow_the_same_rules(
+    client: httpx.AsyncClient, session: AsyncSession, ctx: AppContext
+) -> None:
+    headers = await exchange_headers(client, session, ctx)
+    live, dead = await pushed(client, headers, [upsert("live", 2), delete("dead", 5)])
+    results = await pushed(
+        client,
+        headers,
+        [upsert("live", 1), upsert("live", 3, trl=9), upsert("dead", 5), upsert("dead", 6)],
+    )
+    assert [r["status"] for r in results] == ["stale", "updated", "stale", "created"]
+    assert results[1]["id"] == live["id"] and results[3]["id"] == dead["id"]
+    assert await session.scalar(select(Listing.trl).where(Listing.origin_id == "live")) == 9
+
+
+async def test_an_owner_made_by_an_item_that_did_not_apply_is_not_reused(
+    client: httpx.AsyncClient, session: AsyncSession, ctx: AppContext
+) -> None:
+    headers = await exchange_headers(client, session, ctx)
+    await pushed(client, headers, [upsert("1", 3)])
+    owner = {"name": "Viện Cơ khí Mới", "kind": "institute", "province": "HN"}
+    stale, created = await pushed(
+        client, headers, [upsert("1", 2, owner=owner), upsert("2", 1, owner=owner)]
+    )
+    assert (stale["status"], created["status"]) == ("stale", "created")
+    names = await session.scalars(
+        select(Organisation.name).where(Organisation.name == "Viện Cơ khí Mới")
+    )
+    assert len(names.all()) == 1
+
+
 async def test_upsert_at_the_tombstone_version_is_stale(
     client: httpx.AsyncClient, session: AsyncSession, ctx: AppContext
 ) -> None:

@@ -92,6 +92,15 @@ async def refresh(session: AsyncSession, listing_id: uuid.UUID | None) -> None:
         await session.execute(insert(ListingIdentifier), rows)
 
 
+async def add_new(session: AsyncSession, listing_id: uuid.UUID, numbers: list[str]) -> None:
+    """The keys of a listing inserted a moment ago from a record: its numbers alone, since no
+    IP record links to a pushed or harvested listing, and keys go with a deleted listing."""
+    keys = ip_keys(numbers)
+    if keys:
+        rows = [{"listing_id": listing_id, "kind": IP, "key": key} for key in sorted(keys)]
+        await session.execute(insert(ListingIdentifier), rows)
+
+
 @dataclass(frozen=True)
 class Report:
     """A listing's keys, the other visible members of its cluster, and fuzzy suggestions."""

@@ -169,12 +169,14 @@ def record_of(change: Change, source: SourceRef) -> SyncRecord:
     return SyncRecord.model_validate(body)
 
 
-async def _decide(session: AsyncSession, change: Change, source: SourceRef) -> Outcome:
+async def _decide(
+    session: AsyncSession, change: Change, source: SourceRef, lookups: sync_apply.Lookups | None
+) -> Outcome:
     async with session.begin_nested() as savepoint:
         if change.op == "upsert" and change.record is not None:
-            outcome = await sync_apply.upsert(session, record_of(change, source))
+            outcome = await sync_apply.upsert(session, record_of(change, source), lookups)
         else:
-            outcome = await sync_apply.delete_record(session, source)
+            outcome = await sync_apply.delete_record(session, source, lookups)
         if outcome.status not in APPLIED:
             await savepoint.rollback()
         return outcome
@@ -188,15 +190,38 @@ def _bucket(outcome: Outcome) -> str:
     return "conflicts" if outcome.errors and outcome.errors[0].code == "conflict" else "rejected"
 
 
-async def apply_change(session: AsyncSession, change: Change, *, peer: str, own: str) -> str:
+async def apply_change(
+    session: AsyncSession,
+    change: Change,
+    *,
+    peer: str,
+    own: str,
+    lookups: sync_apply.Lookups | None = None,
+) -> str:
     """Apply one change; the counter it advances (``skipped`` for this instance's records)."""
     try:
         source = source_of(change, peer=peer)
         if source.exchange == own:
             return "skipped"
-        return _bucket(await _decide(session, change, source))
+        return _bucket(await _decide(session, change, source, lookups))
     except ValidationError:
         return "rejected"
+
+
+async def _look_up(
+    session: AsyncSession, page: ChangePage, *, peer: str, own: str
+) -> sync_apply.Lookups:
+    sources, owners = [], []
+    for change in page.changes:
+        try:
+            source = source_of(change, peer=peer)
+        except ValidationError:
+            continue  # rejected when applied
+        if source.exchange != own:
+            sources.append(source)
+            if change.op == "upsert" and change.record is not None:
+                owners.append((change.record.owner.name, change.record.owner.kind))
+    return await sync_apply.look_up(session, sources, owners)
 
 
 def _lag(page: ChangePage) -> int:
@@ -210,8 +235,11 @@ async def apply_page(
 ) -> Counter[str]:
     """Apply a page and advance the checkpoint and health in the caller's transaction."""
     counts: Counter[str] = Counter()
+    lookups = await _look_up(session, page, peer=exchange.code, own=own)
     for change in page.changes:
-        counts[await apply_change(session, change, peer=exchange.code, own=own)] += 1
+        counts[
+            await apply_change(session, change, peer=exchange.code, own=own, lookups=lookups)
+        ] += 1
     exchange.harvest_cursor = page.next_cursor
     exchange.harvested_at = utcnow()
     exchange.lag_seconds = _lag(page)

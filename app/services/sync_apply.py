@@ -3,18 +3,23 @@
 Records are keyed by ``(origin exchange, origin id)``; this instance mints the global id, and a
 tombstone keeps it so a re-create at a higher version brings the record back under the same id.
 Stored rows are locked while decided, so concurrent pushes of one record apply in version order.
+
+A batch (a push, a harvested page) looks up what its items need in three statements before the
+first item (``Lookups``): the owners it names, the stored state of its records and their
+tombstones, locked the same way. Each record's state serves its first item only; a later item
+of the same record, or a retry after a lost race, looks again.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Table, delete, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import Listing, Organisation
+from app.models import ChangeEntry, Listing, Organisation
 from app.models.base import utcnow
 from app.schemas.listing import DEFAULT_LIFETIME
 from app.schemas.sync import ItemError, OwnerRef, SourceRef, SyncRecord
@@ -37,34 +42,119 @@ def rejected(code: str, loc: list[str | int], msg: str, http_status: int) -> Out
     return Outcome("rejected", errors=[error], http_status=http_status)
 
 
-async def _owner(session: AsyncSession, owner: OwnerRef) -> Organisation:
+LISTINGS = cast(Table, Listing.__table__)
+RecordKey = tuple[str, str]
+# An owner organisation as a record needs it: id and province.
+OwnerRow = tuple[uuid.UUID, str | None]
+
+
+@dataclass
+class Lookups:
+    """What a batch looked up before its first item (see the module docstring).
+
+    Only organisations that existed before the batch are kept: one created by an item may
+    still be rolled back with that item's savepoint.
+    """
+
+    owners: dict[tuple[str, str], OwnerRow] = field(default_factory=dict)
+    stored: dict[RecordKey, Any] = field(default_factory=dict)
+    graves: dict[RecordKey, Any] = field(default_factory=dict)
+
+    def take_stored(self, source: SourceRef) -> tuple[bool, Any]:
+        """``(True, state)`` the first time a record is asked for, ``(False, None)`` after."""
+        key = (source.exchange, source.source_id)
+        return (True, self.stored.pop(key)) if key in self.stored else (False, None)
+
+    def take_grave(self, source: SourceRef) -> tuple[bool, Any]:
+        key = (source.exchange, source.source_id)
+        return (True, self.graves.pop(key)) if key in self.graves else (False, None)
+
+
+def _stored_columns() -> Any:
+    return select(Listing.id, Listing.version, Listing.content_hash)
+
+
+async def look_up(
+    session: AsyncSession, sources: list[SourceRef], owners: list[tuple[str, str]]
+) -> Lookups:
+    """The batch's owners (name and kind), records and tombstones; records and tombstones
+    locked until commit."""
+    lookups = Lookups()
+    keys = sorted({(s.exchange, s.source_id) for s in sources})
+    if keys:
+        origin = tuple_(Listing.origin_exchange, Listing.origin_id)
+        rows = await session.execute(
+            _stored_columns()
+            .add_columns(Listing.origin_exchange, Listing.origin_id)
+            .where(origin.in_(keys))
+            .order_by(Listing.origin_exchange, Listing.origin_id)
+            .with_for_update()
+        )
+        lookups.stored = dict.fromkeys(keys)
+        for row in rows:
+            lookups.stored[(row.origin_exchange, row.origin_id)] = row
+        entry = tuple_(ChangeEntry.origin_exchange, ChangeEntry.origin_id)
+        graves = await session.execute(
+            select(
+                ChangeEntry.listing_id,
+                ChangeEntry.version,
+                ChangeEntry.origin_exchange,
+                ChangeEntry.origin_id,
+            )
+            .where(ChangeEntry.op == "delete", entry.in_(keys))
+            .order_by(ChangeEntry.origin_exchange, ChangeEntry.origin_id)
+            .with_for_update()
+        )
+        lookups.graves = dict.fromkeys(keys)
+        for row in graves:
+            lookups.graves[(row.origin_exchange, row.origin_id)] = row
+    names = sorted(set(owners))
+    if names:
+        found = await session.execute(
+            select(Organisation.id, Organisation.name, Organisation.kind, Organisation.province)
+            .where(tuple_(Organisation.name, Organisation.kind).in_(names))
+            .order_by(Organisation.created_at.desc(), Organisation.id.desc())
+        )
+        # Newest first, so that the oldest of a name and kind is the one kept.
+        for org_id, name, kind, province in found:
+            lookups.owners[(name, kind)] = (org_id, province)
+    return lookups
+
+
+async def _owner(session: AsyncSession, owner: OwnerRef, lookups: Lookups | None) -> OwnerRow:
     """The organisation of this name and kind (oldest first), created on first sight."""
-    found = await session.scalar(
-        select(Organisation)
-        .where(Organisation.name == owner.name, Organisation.kind == owner.kind)
-        .order_by(Organisation.created_at, Organisation.id)
-        .limit(1)
-    )
+    if lookups is not None and (owner.name, owner.kind) in lookups.owners:
+        return lookups.owners[(owner.name, owner.kind)]
+    found = (
+        await session.execute(
+            select(Organisation.id, Organisation.province)
+            .where(Organisation.name == owner.name, Organisation.kind == owner.kind)
+            .order_by(Organisation.created_at, Organisation.id)
+            .limit(1)
+        )
+    ).first()
     if found is not None:
-        return found
+        return found.id, found.province
     organisation = Organisation(
         name=owner.name, name_en=owner.name_en, kind=owner.kind, province=owner.province
     )
     session.add(organisation)
     await session.flush()
-    return organisation
+    return organisation.id, organisation.province
 
 
-async def _values(session: AsyncSession, record: SyncRecord) -> dict[str, Any]:
-    organisation = await _owner(session, record.owner)
+async def _values(
+    session: AsyncSession, record: SyncRecord, lookups: Lookups | None
+) -> dict[str, Any]:
+    organisation_id, province = await _owner(session, record.owner, lookups)
     values = listings.column_values(record)
     values.pop("owner", None)
     values.pop("source", None)
-    if values["province"] is None and organisation.province in vocabularies.codes("provinces"):
-        values["province"] = organisation.province
+    if values["province"] is None and province in vocabularies.codes("provinces"):
+        values["province"] = province
     source = record.source
     values.update(
-        organisation_id=organisation.id,
+        organisation_id=organisation_id,
         expires_at=record.expires_at or utcnow() + DEFAULT_LIFETIME,
         origin_exchange=source.exchange,
         origin_id=source.source_id,
@@ -75,10 +165,14 @@ async def _values(session: AsyncSession, record: SyncRecord) -> dict[str, Any]:
     return values
 
 
-async def _stored(session: AsyncSession, source: SourceRef) -> Any:
+async def _stored(session: AsyncSession, source: SourceRef, lookups: Lookups | None) -> Any:
+    if lookups is not None:
+        known, state = lookups.take_stored(source)
+        if known:
+            return state
     return (
         await session.execute(
-            select(Listing.id, Listing.version, Listing.content_hash)
+            _stored_columns()
             .where(
                 Listing.origin_exchange == source.exchange,
                 Listing.origin_id == source.source_id,
@@ -86,6 +180,16 @@ async def _stored(session: AsyncSession, source: SourceRef) -> Any:
             .with_for_update()
         )
     ).first()
+
+
+async def _grave(session: AsyncSession, source: SourceRef, lookups: Lookups | None) -> Any:
+    if lookups is not None:
+        known, grave = lookups.take_grave(source)
+        if known:
+            return grave
+    return await sync_feed.tombstone(
+        session, origin_exchange=source.exchange, origin_id=source.source_id, lock=True
+    )
 
 
 async def _publish(session: AsyncSession, op: str, listing_id: uuid.UUID, s: SourceRef) -> None:
@@ -106,10 +210,12 @@ def _compare(stored_version: int, version: int) -> str | None:
     return "equal" if version == stored_version else "stale"
 
 
-async def upsert(session: AsyncSession, record: SyncRecord) -> Outcome:
+async def upsert(
+    session: AsyncSession, record: SyncRecord, lookups: Lookups | None = None
+) -> Outcome:
     """Create or update the record if its version is above the stored one or its tombstone."""
-    source, values = record.source, await _values(session, record)
-    stored = await _stored(session, source)
+    source, values = record.source, await _values(session, record, lookups)
+    stored = await _stored(session, source, lookups)
     if stored is not None:
         verdict = _compare(stored.version, source.version)
         if verdict == "stale":
@@ -122,14 +228,14 @@ async def upsert(session: AsyncSession, record: SyncRecord) -> Outcome:
         await duplicates.refresh(session, stored.id)
         await _publish(session, "upsert", stored.id, source)
         return Outcome("updated", stored.id, source.version)
-    grave = await sync_feed.tombstone(
-        session, origin_exchange=source.exchange, origin_id=source.source_id, lock=True
-    )
+    grave = await _grave(session, source, lookups)
     if grave is not None and source.version <= grave.version:
         return Outcome("stale", grave.listing_id, grave.version)
     listing_id = grave.listing_id if grave is not None else uuid.uuid4()
-    await session.execute(insert(Listing).values(id=listing_id, **values))
-    await duplicates.refresh(session, listing_id)
+    # The table, not the ORM entity (which would set its own version counter), and parameters,
+    # not ``.values()``: one compiled statement serves every record.
+    await session.execute(insert(LISTINGS), {"id": listing_id, **values})
+    await duplicates.add_new(session, listing_id, values["ip_numbers"])
     await _publish(session, "upsert", listing_id, source)
     return Outcome("created", listing_id, source.version)
 
@@ -140,9 +246,11 @@ def _conflict(listing_id: uuid.UUID, version: int, what: str) -> Outcome:
     return outcome
 
 
-async def delete_record(session: AsyncSession, source: SourceRef) -> Outcome:
+async def delete_record(
+    session: AsyncSession, source: SourceRef, lookups: Lookups | None = None
+) -> Outcome:
     """Delete the record at a higher version, leaving a tombstone (also for unknown records)."""
-    stored = await _stored(session, source)
+    stored = await _stored(session, source, lookups)
     if stored is not None:
         verdict = _compare(stored.version, source.version)
         if verdict == "stale":
@@ -152,9 +260,7 @@ async def delete_record(session: AsyncSession, source: SourceRef) -> Outcome:
         await session.execute(delete(Listing).where(Listing.id == stored.id))
         await _publish(session, "delete", stored.id, source)
         return Outcome("deleted", stored.id, source.version)
-    grave = await sync_feed.tombstone(
-        session, origin_exchange=source.exchange, origin_id=source.source_id, lock=True
-    )
+    grave = await _grave(session, source, lookups)
     if grave is not None and source.version <= grave.version:
         status = "unchanged" if source.version == grave.version else "stale"
         return Outcome(status, grave.listing_id, grave.version)

@@ -31,6 +31,7 @@ from app.schemas.sync import (
     ItemResult,
     PushRequest,
     PushResponse,
+    SourceRef,
     UpsertItem,
 )
 from app.services import exchanges, sync_apply
@@ -78,11 +79,35 @@ def _parse(raw: Any, index: int) -> UpsertItem | DeleteItem | Outcome:
         return Outcome("rejected", errors=errors, http_status=422)
 
 
-async def _apply(session: AsyncSession, raw: Any, *, index: int, exchange: str) -> Outcome:
-    item = _parse(raw, index)
+def _source(item: UpsertItem | DeleteItem) -> SourceRef:
+    return item.record.source if isinstance(item, UpsertItem) else item.source
+
+
+async def _look_up(
+    session: AsyncSession, items: list[UpsertItem | DeleteItem | Outcome], exchange: str
+) -> sync_apply.Lookups:
+    """One lookup for the batch's own records (another exchange's are never read)."""
+    valid = [item for item in items if not isinstance(item, Outcome)]
+    sources = [_source(item) for item in valid if _source(item).exchange == exchange]
+    owners = [
+        (item.record.owner.name, item.record.owner.kind)
+        for item in valid
+        if isinstance(item, UpsertItem) and item.record.source.exchange == exchange
+    ]
+    return await sync_apply.look_up(session, sources, owners)
+
+
+async def _apply(
+    session: AsyncSession,
+    item: UpsertItem | DeleteItem | Outcome,
+    *,
+    index: int,
+    exchange: str,
+    lookups: sync_apply.Lookups,
+) -> Outcome:
     if isinstance(item, Outcome):
         return item
-    source = item.record.source if isinstance(item, UpsertItem) else item.source
+    source = _source(item)
     where: list[str | int] = ["items", index, *(["record"] if item.op == "upsert" else [])]
     if source.exchange != exchange:
         msg = f"Exchange {exchange} may not write records of exchange {source.exchange}"
@@ -90,7 +115,7 @@ async def _apply(session: AsyncSession, raw: Any, *, index: int, exchange: str) 
     # A concurrent first write of the same record loses the unique race: decide again.
     for attempt in range(RACE_ATTEMPTS):
         try:
-            outcome = await _decide(session, item)
+            outcome = await _decide(session, item, lookups)
         except IntegrityError:
             if attempt + 1 < RACE_ATTEMPTS:
                 continue
@@ -104,12 +129,14 @@ async def _apply(session: AsyncSession, raw: Any, *, index: int, exchange: str) 
     return rejected("invalid", ["items", index], "The record could not be stored", 422)
 
 
-async def _decide(session: AsyncSession, item: UpsertItem | DeleteItem) -> Outcome:
+async def _decide(
+    session: AsyncSession, item: UpsertItem | DeleteItem, lookups: sync_apply.Lookups
+) -> Outcome:
     async with session.begin_nested() as savepoint:
         if isinstance(item, UpsertItem):
-            outcome = await sync_apply.upsert(session, item.record)
+            outcome = await sync_apply.upsert(session, item.record, lookups)
         else:
-            outcome = await sync_apply.delete_record(session, item.source)
+            outcome = await sync_apply.delete_record(session, item.source, lookups)
         if outcome.status not in APPLIED:
             await savepoint.rollback()  # e.g. an owner organisation made for nothing
         return outcome
@@ -144,8 +171,11 @@ async def push(
     if len(body.items) > limits.max_batch_items:
         raise BatchTooLarge(f"At most {limits.max_batch_items} items per push")
     await _check_exchange(session, exchange)
+    items = [_parse(raw, index) for index, raw in enumerate(body.items)]
+    lookups = await _look_up(session, items, exchange)
     outcomes = [
-        await _apply(session, raw, index=i, exchange=exchange) for i, raw in enumerate(body.items)
+        await _apply(session, item, index=i, exchange=exchange, lookups=lookups)
+        for i, item in enumerate(items)
     ]
     if outcomes and all(o.http_status == 403 for o in outcomes):
         raise ExchangeNotAllowed(f"Exchange {exchange} may only push its own records")
