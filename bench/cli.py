@@ -12,12 +12,12 @@ import tempfile
 import time
 from collections.abc import Callable
 from contextlib import AsyncExitStack, ExitStack
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from signal import SIGINT, SIGTERM
 
-from bench import affinity, registry, report
+from bench import affinity, federation, registry, report
 from bench.config import RESULTS_DIR, BenchConfig, BenchError
 from bench.databases import PostgresDatabase, SqliteDatabase, ThrowawayDatabase
 from bench.environment import Environment
@@ -50,6 +50,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-json", action="store_true", help="do not write JSON results")
     parser.add_argument("--list", action="store_true", help="list workloads and ceilings")
     parser.add_argument(
+        "--push-listings", type=int, help="listings pushed per round (push-ingest, PostgreSQL)"
+    )
+    parser.add_argument(
+        "--harvest-changes", type=int, help="changes in the peer's feed (harvest, PostgreSQL)"
+    )
+    parser.add_argument(
         "--listings-1m",
         action="store_true",
         help="search workload on 1,000,000 listings instead of 100,000 (long seeding)",
@@ -72,13 +78,18 @@ def parse_config(argv: list[str] | None) -> tuple[BenchConfig, bool]:
         "concurrency": args.concurrency,
         "workers": args.workers,
         "client": args.client,
+        "push_listings": args.push_listings,
+        "harvest_changes": args.harvest_changes,
     }
     config = replace(config, **{k: v for k, v in explicit.items() if v is not None})
-    for name in ("requests", "max_seconds", "rounds", "concurrency", "workers"):
+    positive = ("requests", "max_seconds", "rounds", "concurrency", "workers")
+    for name in (*positive, "push_listings", "harvest_changes"):
         if getattr(config, name) <= 0:
-            raise BenchError(f"--{name.replace('max_', '')} must be positive")
+            raise BenchError(f"--{name.replace('max_', '').replace('_', '-')} must be positive")
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    json_path = None if args.no_json else args.json or RESULTS_DIR / f"{stamp}-{args.database}.json"
+    only_federation = bool(args.only) and set(args.only) <= set(federation.SECTIONS)
+    suffix = "federation" if only_federation else args.database
+    json_path = None if args.no_json else args.json or RESULTS_DIR / f"{stamp}-{suffix}.json"
     config = replace(config, only=tuple(args.only), json_path=json_path, pin=not args.no_pin)
     return config, args.list
 
@@ -106,28 +117,105 @@ async def _open_database(
     return database
 
 
+@dataclass
+class Outcome:
+    database: str | None = None
+    runs: Measurements = field(default_factory=dict)
+    federation: federation.FederationResult | None = None
+    federation_skipped: str | None = None
+
+
 async def _run(
-    config: BenchConfig, workloads: list[registry.Workload], cleanup: ExitStack
-) -> tuple[str, Measurements]:
+    config: BenchConfig,
+    workloads: list[registry.Workload],
+    sections: tuple[str, ...],
+    cleanup: ExitStack,
+) -> Outcome:
     task = asyncio.current_task()
     assert task is not None
     # SIGTERM ends the run like Ctrl-C does: through the cleanup, never around it.
     asyncio.get_running_loop().add_signal_handler(SIGTERM, task.cancel)
     workdir = Path(tempfile.mkdtemp(prefix="techx-bench-"))
     cleanup.callback(shutil.rmtree, workdir, ignore_errors=True)
-    database = await _open_database(config, workdir, cleanup)
-    async with AsyncExitStack() as resources:
-        env = Environment(config, database, workdir=workdir, cleanup=cleanup, resources=resources)
-        return database.label, await measure(env, workloads, _progress)
+    outcome = Outcome()
+    if workloads:
+        database = await _open_database(config, workdir, cleanup)
+        async with AsyncExitStack() as resources:
+            env = Environment(
+                config, database, workdir=workdir, cleanup=cleanup, resources=resources
+            )
+            outcome.database = database.label
+            outcome.runs = await measure(env, workloads, _progress)
+    if sections:
+        why = await federation.reachable(config.pg_admin_url)
+        if why is None:
+            if config.pin and affinity.pinned_cpu() is None:
+                affinity.pin_harness()
+            outcome.federation = await federation.run(
+                config, sections, workdir=workdir, cleanup=cleanup, progress=_progress
+            )
+        elif any(name in config.only for name in sections):
+            raise BenchError(
+                f"{', '.join(sections)} need PostgreSQL ({config.pg_admin_url}): {why}"
+            )
+        else:
+            outcome.federation_skipped = why
+    return outcome
 
 
-def _execute(config: BenchConfig, workloads: list[registry.Workload]) -> int:
-    factory, loop_name = _loop_factory()
+def _selection(config: BenchConfig) -> tuple[list[registry.Workload], tuple[str, ...]]:
+    """The closed-loop workloads and the federation figures ``--only`` asks for (all: none)."""
+    if not config.only:
+        return registry.select(), federation.SECTIONS
+    sections = tuple(name for name in federation.SECTIONS if name in config.only)
+    others = [name for name in config.only if name not in federation.SECTIONS]
+    return (registry.select(others) if others else []), sections
+
+
+def _print(config: BenchConfig, workloads: list[registry.Workload], outcome: Outcome) -> list[str]:
+    """The report on standard output; the error notes it printed."""
+    rows = report.comparisons(workloads, outcome.runs)
+    notes = report.error_notes(outcome.runs)
+    if outcome.database is not None:
+        print()
+        pinned = affinity.pinned_cpu()
+        loop_name = _loop_factory()[1]
+        print("\n".join(report.preamble(config, outcome.database, loop_name, pinned, outcome.runs)))
+        print()
+        print(report.render_table(rows))
+        if notes:
+            print()
+            print("\n".join(notes))
+    if outcome.federation is not None:
+        print("\nfederation")
+        print("\n".join(federation.preamble(config, outcome.federation)))
+        print()
+        print(report.render_cells(federation.rows(outcome.federation)))
+        print()
+        print("\n".join(federation.notes(outcome.federation)))
+    elif outcome.federation_skipped is not None:
+        print(f"\nfederation: skipped, PostgreSQL unreachable: {outcome.federation_skipped}")
+    if config.json_path is not None:
+        extra = (
+            {"federation": federation.as_dict(outcome.federation)}
+            if outcome.federation is not None
+            else None
+        )
+        report.write_json(
+            config.json_path, config, outcome.database or "", rows, outcome.runs, extra
+        )
+        print(f"\nresults: {config.json_path}")
+    return notes
+
+
+def _execute(config: BenchConfig) -> int:
+    workloads, sections = _selection(config)
+    factory, _ = _loop_factory()
     started = time.monotonic()
     cleanup = ExitStack()
     try:
         with asyncio.Runner(loop_factory=factory) as runner:
-            database, runs = runner.run(_run(config, workloads, cleanup))
+            outcome = runner.run(_run(config, workloads, sections, cleanup))
     finally:
         # A second Ctrl-C must not leave a server or a database behind.
         previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (SIGINT, SIGTERM)}
@@ -136,20 +224,7 @@ def _execute(config: BenchConfig, workloads: list[registry.Workload]) -> int:
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
-
-    rows = report.comparisons(workloads, runs)
-    print()
-    pinned = affinity.pinned_cpu()
-    print("\n".join(report.preamble(config, database, loop_name, pinned, runs)))
-    print()
-    print(report.render_table(rows))
-    notes = report.error_notes(runs)
-    if notes:
-        print()
-        print("\n".join(notes))
-    if config.json_path is not None:
-        report.write_json(config.json_path, config, database, rows, runs)
-        print(f"\nresults: {config.json_path}")
+    notes = _print(config, workloads, outcome)
     print(f"total time: {time.monotonic() - started:.0f} s", file=sys.stderr)
     return 1 if notes else 0
 
@@ -163,8 +238,16 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{item.name:<20} {item.description}  [vs {', '.join(item.ceilings)}]")
             for probe in registry.CEILINGS.values():
                 print(f"{probe.name:<20} (ceiling) {probe.description}")
+            print(
+                f"{federation.PUSH:<20} POST /api/v1/sync/push, batches of 500, PostgreSQL"
+                "  [vs raw-copy]"
+            )
+            print(
+                f"{federation.HARVEST:<20} techx sync harvest of a peer's feed, PostgreSQL"
+                "  [vs feed-read]"
+            )
             return 0
-        return _execute(config, registry.select(config.only))
+        return _execute(config)
     except BenchError as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 2

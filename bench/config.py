@@ -34,6 +34,9 @@ class BenchConfig:
     warmup_requests: int = 500
     warmup_seconds: float = 1.0
     workers: int = 1
+    # Federation (always on PostgreSQL): listings pushed per round, changes harvested once.
+    push_listings: int = 10_000
+    harvest_changes: int = 100_000
     client: ClientKind = "raw"
     pin: bool = True
     only: tuple[str, ...] = ()
@@ -41,4 +44,12 @@ class BenchConfig:
 
     def quick(self) -> BenchConfig:
         """A smoke run: every probe exercised, still three rounds, a few seconds each."""
-        return replace(self, requests=500, max_seconds=1.5, warmup_requests=100, warmup_seconds=0.5)
+        return replace(
+            self,
+            requests=500,
+            max_seconds=1.5,
+            warmup_requests=100,
+            warmup_seconds=0.5,
+            push_listings=1_000,
+            harvest_changes=5_000,
+        )

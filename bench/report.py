@@ -95,13 +95,15 @@ def comparisons(workloads: list[Workload], runs: Measurements) -> list[Row]:
     return rows
 
 
-def _ratio_text(ratio: float) -> str:
+def ratio_text(ratio: float) -> str:
     # Three decimals keep a 0.012× ceiling gap readable; below 0.001×, significant digits.
     return f"{ratio:.3f}×" if ratio >= 0.001 or math.isnan(ratio) else f"{ratio:.2g}×"
 
 
+HEADER = ("workload", "figure", "ceiling", "ceiling figure", "ratio")
+
+
 def render_table(rows: list[Row]) -> str:
-    header = ("workload", "figure", "ceiling", "ceiling figure", "ratio")
     cells: list[tuple[str, ...]] = []
     previous = None
     for row in rows:
@@ -114,10 +116,15 @@ def render_table(rows: list[Row]) -> str:
                 row.figure.text() if first else "",
                 row.ceiling,
                 row.ceiling_figure.text(),
-                _ratio_text(row.ratio),
+                ratio_text(row.ratio),
             )
         )
-    widths = [max(len(line[i]) for line in [header, *cells]) for i in range(len(header))]
+    return render_cells(cells)
+
+
+def render_cells(cells: list[tuple[str, ...]]) -> str:
+    """The comparison table: a workload and its figure, a ceiling and its figure, the ratio."""
+    widths = [max(len(line[i]) for line in [HEADER, *cells]) for i in range(len(HEADER))]
 
     def line(values: tuple[str, ...]) -> str:
         padded = [
@@ -127,7 +134,7 @@ def render_table(rows: list[Row]) -> str:
         return " | ".join(padded).rstrip()
 
     rule = "-+-".join("-" * w for w in widths)
-    return "\n".join([line(header), rule, *(line(values) for values in cells)])
+    return "\n".join([line(HEADER), rule, *(line(values) for values in cells)])
 
 
 def preamble(
@@ -177,7 +184,12 @@ def _git_revision() -> str | None:
 
 
 def write_json(
-    path: Path, config: BenchConfig, database: str, rows: list[Row], runs: Measurements
+    path: Path,
+    config: BenchConfig,
+    database: str,
+    rows: list[Row],
+    runs: Measurements,
+    extra: dict[str, object] | None = None,
 ) -> None:
     record = {
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -200,6 +212,7 @@ def write_json(
             for row in rows
         ],
         "runs": {name: [run.as_dict() for run in results] for name, results in runs.items()},
+        **(extra or {}),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
