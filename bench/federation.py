@@ -434,9 +434,9 @@ def _measured(command: list[str], env: dict[str, str], log: Path) -> tuple[float
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    unpin(process.pid)
     peak = 0
     try:
+        unpin(process.pid)
         while process.poll() is None:
             peak = max(peak, _high_water(process.pid) or 0)
             time.sleep(HIGH_WATER_POLL_SECONDS)

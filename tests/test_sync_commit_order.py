@@ -125,3 +125,34 @@ async def test_concurrent_pushes_of_one_record_apply_in_version_order(
             assert stored is not None and (stored.version, stored.trl) == (5, 5)
     finally:
         await _clean(base_ctx)
+
+
+async def test_a_record_absent_when_a_batch_began_stays_absent_until_it_commits(
+    base_ctx: AppContext,
+) -> None:
+    if is_sqlite(base_ctx.engine):
+        pytest.skip("SQLite serialises writers")
+    source = _record(1).source
+    try:
+        async with base_ctx.sessionmaker() as batch, base_ctx.sessionmaker() as other:
+            lookups = await sync_apply.look_up(
+                batch, [source.model_copy(update={"version": 3})], []
+            )
+            # Another writer creates the record while the batch is still on earlier items.
+            late = asyncio.create_task(sync_apply.upsert(other, _record(2)))
+            await _wait_for_lock_wait(base_ctx)
+            deleted = await sync_apply.delete_record(
+                batch, source.model_copy(update={"version": 3}), lookups
+            )
+            assert deleted.status == "deleted"
+            await batch.commit()
+            assert (await late).status == "stale"
+            await other.commit()
+        async with base_ctx.sessionmaker() as check:
+            live = await check.scalar(select(Listing.id).where(Listing.origin_exchange == MARK))
+            [entry] = (
+                await check.scalars(select(ChangeEntry).where(ChangeEntry.origin_exchange == MARK))
+            ).all()
+            assert live is None and (entry.op, entry.version) == ("delete", 3)
+    finally:
+        await _clean(base_ctx)

@@ -166,6 +166,30 @@ async def test_records_and_tombstones_stored_before_the_batch_follow_the_same_ru
     assert await session.scalar(select(Listing.trl).where(Listing.origin_id == "live")) == 9
 
 
+async def test_a_record_deleted_earlier_in_the_batch_keeps_its_tombstone_rules(
+    client: httpx.AsyncClient, session: AsyncSession, ctx: AppContext
+) -> None:
+    headers = await exchange_headers(client, session, ctx)
+    live = await pushed(client, headers, [upsert("x", 1), upsert("y", 1), upsert("z", 1)])
+    results = await pushed(
+        client,
+        headers,
+        [
+            *(delete("x", 5), upsert("x", 3)),
+            *(delete("y", 5), delete("y", 4)),
+            *(delete("z", 5), upsert("z", 6)),
+        ],
+    )
+    statuses = [r["status"] for r in results]
+    assert statuses == ["deleted", "stale", "deleted", "stale", "deleted", "created"]
+    assert results[1]["version"] == results[3]["version"] == 5
+    assert results[5]["id"] == live[2]["id"]
+    origins = await session.scalars(
+        select(Listing.origin_id).where(Listing.origin_id.in_(["x", "y", "z"]))
+    )
+    assert origins.all() == ["z"]
+
+
 async def test_an_owner_made_by_an_item_that_did_not_apply_is_not_reused(
     client: httpx.AsyncClient, session: AsyncSession, ctx: AppContext
 ) -> None:

@@ -6,19 +6,23 @@ Stored rows are locked while decided, so concurrent pushes of one record apply i
 
 A batch (a push, a harvested page) looks up what its items need in three statements before the
 first item (``Lookups``): the owners it names, the stored state of its records and their
-tombstones, locked the same way. Each record's state serves its first item only; a later item
-of the same record, or a retry after a lost race, looks again.
+tombstones, locked the same way, after the keys themselves (``lock_records``), so that a record
+found absent stays absent until the batch commits. Each record's state serves its first item
+only; a later item of the same record, or a retry, looks again.
 """
 
 from __future__ import annotations
 
+import hashlib
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, insert, select, tuple_, update
+from sqlalchemy import Table, delete, insert, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.database import is_sqlite
 from app.models import ChangeEntry, Listing, Organisation
 from app.models.base import utcnow
 from app.schemas.listing import DEFAULT_LIFETIME
@@ -44,6 +48,10 @@ def rejected(code: str, loc: list[str | int], msg: str, http_status: int) -> Out
 
 LISTINGS = cast(Table, Listing.__table__)
 RecordKey = tuple[str, str]
+# The advisory-lock namespace of synced records' keys (two-key form: apart from other locks).
+LOCK_SPACE = 7_001
+# A tombstone not looked up yet.
+UNKNOWN: Any = object()
 # An owner organisation as a record needs it: id and province.
 OwnerRow = tuple[uuid.UUID, str | None]
 
@@ -60,14 +68,35 @@ class Lookups:
     stored: dict[RecordKey, Any] = field(default_factory=dict)
     graves: dict[RecordKey, Any] = field(default_factory=dict)
 
-    def take_stored(self, source: SourceRef) -> tuple[bool, Any]:
-        """``(True, state)`` the first time a record is asked for, ``(False, None)`` after."""
+    def take(self, source: SourceRef) -> tuple[Any, Any] | None:
+        """The record's stored row and tombstone the first time it is asked for, then ``None``."""
         key = (source.exchange, source.source_id)
-        return (True, self.stored.pop(key)) if key in self.stored else (False, None)
+        if key not in self.stored:
+            return None
+        return self.stored.pop(key), self.graves.pop(key)
 
-    def take_grave(self, source: SourceRef) -> tuple[bool, Any]:
-        key = (source.exchange, source.source_id)
-        return (True, self.graves.pop(key)) if key in self.graves else (False, None)
+
+def _lock_key(key: RecordKey) -> int:
+    digest = hashlib.blake2b("\x1f".join(key).encode(), digest_size=4).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+async def lock_records(session: AsyncSession, keys: Iterable[RecordKey]) -> None:
+    """Hold the records' keys until commit, existing or not (PostgreSQL).
+
+    Row locks only cover records that exist: without this, a record found absent at the start
+    of a batch could be created by another transaction before the batch's item for it runs.
+    Every writer of synced records takes these first, in one order, so none deadlocks another.
+    SQLite needs nothing: its writers are serialised.
+    """
+    if is_sqlite(session):
+        return
+    hashed = sorted({_lock_key(key) for key in keys})
+    if hashed:
+        await session.execute(
+            text("SELECT pg_advisory_xact_lock(:space, k) FROM unnest(CAST(:keys AS integer[])) k"),
+            {"space": LOCK_SPACE, "keys": hashed},
+        )
 
 
 def _stored_columns() -> Any:
@@ -81,6 +110,7 @@ async def look_up(
     locked until commit."""
     lookups = Lookups()
     keys = sorted({(s.exchange, s.source_id) for s in sources})
+    await lock_records(session, keys)
     if keys:
         origin = tuple_(Listing.origin_exchange, Listing.origin_id)
         rows = await session.execute(
@@ -165,12 +195,15 @@ async def _values(
     return values
 
 
-async def _stored(session: AsyncSession, source: SourceRef, lookups: Lookups | None) -> Any:
+async def _state(session: AsyncSession, source: SourceRef, lookups: Lookups | None) -> Any:
+    """The record's stored row and its tombstone (``UNKNOWN``: not looked for yet), locked."""
     if lookups is not None:
-        known, state = lookups.take_stored(source)
-        if known:
-            return state
-    return (
+        taken = lookups.take(source)
+        if taken is not None:
+            return taken
+    else:
+        await lock_records(session, [(source.exchange, source.source_id)])
+    stored = (
         await session.execute(
             _stored_columns()
             .where(
@@ -180,13 +213,12 @@ async def _stored(session: AsyncSession, source: SourceRef, lookups: Lookups | N
             .with_for_update()
         )
     ).first()
+    return stored, UNKNOWN
 
 
-async def _grave(session: AsyncSession, source: SourceRef, lookups: Lookups | None) -> Any:
-    if lookups is not None:
-        known, grave = lookups.take_grave(source)
-        if known:
-            return grave
+async def _grave(session: AsyncSession, source: SourceRef, grave: Any) -> Any:
+    if grave is not UNKNOWN:
+        return grave
     return await sync_feed.tombstone(
         session, origin_exchange=source.exchange, origin_id=source.source_id, lock=True
     )
@@ -215,7 +247,7 @@ async def upsert(
 ) -> Outcome:
     """Create or update the record if its version is above the stored one or its tombstone."""
     source, values = record.source, await _values(session, record, lookups)
-    stored = await _stored(session, source, lookups)
+    stored, grave = await _state(session, source, lookups)
     if stored is not None:
         verdict = _compare(stored.version, source.version)
         if verdict == "stale":
@@ -228,7 +260,7 @@ async def upsert(
         await duplicates.refresh(session, stored.id)
         await _publish(session, "upsert", stored.id, source)
         return Outcome("updated", stored.id, source.version)
-    grave = await _grave(session, source, lookups)
+    grave = await _grave(session, source, grave)
     if grave is not None and source.version <= grave.version:
         return Outcome("stale", grave.listing_id, grave.version)
     listing_id = grave.listing_id if grave is not None else uuid.uuid4()
@@ -250,7 +282,7 @@ async def delete_record(
     session: AsyncSession, source: SourceRef, lookups: Lookups | None = None
 ) -> Outcome:
     """Delete the record at a higher version, leaving a tombstone (also for unknown records)."""
-    stored = await _stored(session, source, lookups)
+    stored, grave = await _state(session, source, lookups)
     if stored is not None:
         verdict = _compare(stored.version, source.version)
         if verdict == "stale":
@@ -260,7 +292,7 @@ async def delete_record(
         await session.execute(delete(Listing).where(Listing.id == stored.id))
         await _publish(session, "delete", stored.id, source)
         return Outcome("deleted", stored.id, source.version)
-    grave = await _grave(session, source, lookups)
+    grave = await _grave(session, source, grave)
     if grave is not None and source.version <= grave.version:
         status = "unchanged" if source.version == grave.version else "stale"
         return Outcome(status, grave.listing_id, grave.version)

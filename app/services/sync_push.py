@@ -118,6 +118,7 @@ async def _apply(
             outcome = await _decide(session, item, lookups)
         except IntegrityError:
             if attempt + 1 < RACE_ATTEMPTS:
+                lookups.owners.clear()  # an owner may have gone since the batch began
                 continue
         except DBAPIError:
             pass
