@@ -4,10 +4,10 @@ Records are keyed by ``(origin exchange, origin id)``; this instance mints the g
 tombstone keeps it so a re-create at a higher version brings the record back under the same id.
 Stored rows are locked while decided, so concurrent pushes of one record apply in version order.
 
-A batch (a push, a harvested page) looks up what its items need in three statements before the
-first item (``Lookups``): the owners it names, the stored state of its records and their
-tombstones, locked the same way, after the keys themselves (``lock_records``), so that a record
-found absent stays absent until the batch commits. Each record's state serves its first item
+A batch (a push, a harvested page) looks up what its items need in four statements before the
+first item (``Lookups``): it locks its records' keys (``lock_records``), so that a record found
+absent stays absent until the batch commits, then reads the stored state of its records and
+their tombstones (locked the same way) and the owners it names. Each record's state serves its first item
 only; a later item of the same record, or a retry, looks again.
 """
 
