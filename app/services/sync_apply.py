@@ -7,8 +7,8 @@ Stored rows are locked while decided, so concurrent pushes of one record apply i
 A batch (a push, a harvested page) looks up what its items need in four statements before the
 first item (``Lookups``): it locks its records' keys (``lock_records``), so that a record found
 absent stays absent until the batch commits, then reads the stored state of its records and
-their tombstones (locked the same way) and the owners it names. Each record's state serves its first item
-only; a later item of the same record, or a retry, looks again.
+their tombstones (locked the same way) and the owners it names. Each record's state serves its
+first item only; a later item of the same record, or a retry, looks again.
 """
 
 from __future__ import annotations
@@ -65,15 +65,12 @@ class Lookups:
     """
 
     owners: dict[tuple[str, str], OwnerRow] = field(default_factory=dict)
-    stored: dict[RecordKey, Any] = field(default_factory=dict)
-    graves: dict[RecordKey, Any] = field(default_factory=dict)
+    # Record key -> (stored row or None, tombstone or None).
+    records: dict[RecordKey, tuple[Any, Any]] = field(default_factory=dict)
 
     def take(self, source: SourceRef) -> tuple[Any, Any] | None:
         """The record's stored row and tombstone the first time it is asked for, then ``None``."""
-        key = (source.exchange, source.source_id)
-        if key not in self.stored:
-            return None
-        return self.stored.pop(key), self.graves.pop(key)
+        return self.records.pop((source.exchange, source.source_id), None)
 
 
 def _lock_key(key: RecordKey) -> int:
@@ -120,9 +117,7 @@ async def look_up(
             .order_by(Listing.origin_exchange, Listing.origin_id)
             .with_for_update()
         )
-        lookups.stored = dict.fromkeys(keys)
-        for row in rows:
-            lookups.stored[(row.origin_exchange, row.origin_id)] = row
+        stored = {(row.origin_exchange, row.origin_id): row for row in rows}
         entry = tuple_(ChangeEntry.origin_exchange, ChangeEntry.origin_id)
         graves = await session.execute(
             select(
@@ -135,9 +130,8 @@ async def look_up(
             .order_by(ChangeEntry.origin_exchange, ChangeEntry.origin_id)
             .with_for_update()
         )
-        lookups.graves = dict.fromkeys(keys)
-        for row in graves:
-            lookups.graves[(row.origin_exchange, row.origin_id)] = row
+        buried = {(row.origin_exchange, row.origin_id): row for row in graves}
+        lookups.records = {key: (stored.get(key), buried.get(key)) for key in keys}
     names = sorted(set(owners))
     if names:
         found = await session.execute(
