@@ -147,7 +147,7 @@ async def _run(
             outcome.database = database.label
             outcome.runs = await measure(env, workloads, _progress)
     if sections:
-        why = await federation.reachable(config.pg_admin_url)
+        why = await PostgresDatabase.unreachable(config.pg_admin_url)
         if why is None:
             if config.pin and affinity.pinned_cpu() is None:
                 affinity.pin_harness()
@@ -172,14 +172,15 @@ def _selection(config: BenchConfig) -> tuple[list[registry.Workload], tuple[str,
     return (registry.select(others) if others else []), sections
 
 
-def _print(config: BenchConfig, workloads: list[registry.Workload], outcome: Outcome) -> list[str]:
+def _print(
+    config: BenchConfig, workloads: list[registry.Workload], outcome: Outcome, loop_name: str
+) -> list[str]:
     """The report on standard output; the error notes it printed."""
     rows = report.comparisons(workloads, outcome.runs)
     notes = report.error_notes(outcome.runs)
     if outcome.database is not None:
         print()
         pinned = affinity.pinned_cpu()
-        loop_name = _loop_factory()[1]
         print("\n".join(report.preamble(config, outcome.database, loop_name, pinned, outcome.runs)))
         print()
         print(report.render_table(rows))
@@ -210,7 +211,7 @@ def _print(config: BenchConfig, workloads: list[registry.Workload], outcome: Out
 
 def _execute(config: BenchConfig) -> int:
     workloads, sections = _selection(config)
-    factory, _ = _loop_factory()
+    factory, loop_name = _loop_factory()
     started = time.monotonic()
     cleanup = ExitStack()
     try:
@@ -224,7 +225,7 @@ def _execute(config: BenchConfig) -> int:
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
-    notes = _print(config, workloads, outcome)
+    notes = _print(config, workloads, outcome, loop_name)
     print(f"total time: {time.monotonic() - started:.0f} s", file=sys.stderr)
     return 1 if notes else 0
 

@@ -135,6 +135,20 @@ class PostgresDatabase(ThrowawayDatabase):
     async def connect(self) -> RawConnection:
         return _PostgresConnection(await asyncpg.connect(self._dsn))
 
+    async def driver_connection(self) -> Any:
+        """A bare asyncpg connection, all of its API (COPY, arrays), closed by the caller."""
+        return await asyncpg.connect(self._dsn)
+
+    @staticmethod
+    async def unreachable(admin_url: str) -> str | None:
+        """``None`` when the PostgreSQL server at ``admin_url`` answers, else why not."""
+        try:
+            conn = await asyncpg.connect(_dsn(make_url(admin_url)), timeout=5)
+        except (OSError, asyncpg.PostgresError) as exc:
+            return f"{type(exc).__name__}: {exc}"
+        await conn.close()
+        return None
+
     async def drop(self) -> None:
         conn = await asyncpg.connect(_dsn(self._admin), timeout=10)
         try:

@@ -21,13 +21,13 @@ from bench.servers import (
 )
 
 
-def demo_scientist() -> tuple[str, str]:
-    """E-mail and password of the demo scientist: an account with an ordinary role."""
+def demo_account(role: str) -> tuple[str, str]:
+    """E-mail and password of the demo account with ``role`` (the scientist: an ordinary one)."""
     # Imported here, not at the top: the harness itself runs (``--list``, option errors) even
     # while the application does not import, and the servers load it in their own processes.
     from app.services.demo import USERS
 
-    return next((email, pw) for email, pw, _, roles, _ in USERS if "scientist" in roles)
+    return next((email, pw) for email, pw, _, roles, _ in USERS if role in roles)
 
 
 class Environment:
@@ -106,7 +106,7 @@ class Environment:
         """A bearer token for the demo scientist (password grant)."""
         if self._token is None:
             endpoint = await self.service()
-            email, password = demo_scientist()
+            email, password = demo_account("scientist")
             form = {"grant_type": "password", "username": email, "password": password}
             async with loopback_client(endpoint) as client:
                 response = await client.post("/api/v1/auth/token", data=form)
@@ -121,7 +121,7 @@ class Environment:
         """The demo scientist's primary key as its driver returns it (UUID, or hex on SQLite)."""
         if self._user_id is None:
             await self.seeded()
-            email, _ = demo_scientist()
+            email, _ = demo_account("scientist")
             conn = await self.database.connect()
             try:
                 row = await conn.fetchrow(

@@ -30,27 +30,20 @@ import subprocess
 import time
 import uuid
 from collections.abc import Callable
-from contextlib import ExitStack
+from contextlib import AsyncExitStack, ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import asyncpg  # type: ignore[import-untyped]
 import httpx
-from sqlalchemy.engine import make_url
 
 from bench.affinity import unpin
-from bench.config import LOOPBACK, PROJECT_ROOT, BenchConfig, BenchError
+from bench.config import PROJECT_ROOT, BenchConfig, BenchError
 from bench.databases import PostgresDatabase
+from bench.environment import Environment, demo_account
 from bench.httpclient import Endpoint, loopback_client
 from bench.report import ratio_text
-from bench.servers import (
-    ServerProcess,
-    free_port,
-    run_command,
-    server_environment,
-    techx_command,
-)
+from bench.servers import techx_command
 
 PUSH = "push-ingest"
 HARVEST = "harvest"
@@ -177,37 +170,31 @@ def push_bodies(count: int, *, seed: int, prefix: str) -> list[bytes]:
 # --------------------------------------------------------------------------- instances
 
 
+@dataclass(frozen=True)
 class Instance:
-    """A TechX database with its server: migrated, demo accounts loaded, then served."""
+    """One TechX instance of the run: its database, and the environment that migrates it, loads
+    the demo accounts and serves it (each instance in a directory of its own)."""
 
-    def __init__(
-        self, name: str, database: PostgresDatabase, workdir: Path, *, exchange: str
-    ) -> None:
-        self.name = name
-        self.database = database
-        self.log = workdir / f"{name}.log"
-        self.env = {
-            **server_environment(database.url, workdir),
-            "TECHX_SYNC_EXCHANGE_CODE": exchange,
-        }
-        self.server: ServerProcess | None = None
+    database: PostgresDatabase
+    env: Environment
 
-    async def prepare(self) -> None:
-        for command in (techx_command("db", "upgrade"), techx_command("demo")):
-            await asyncio.to_thread(run_command, command, env=self.env, log=self.log)
-
-    async def serve(self, cleanup: ExitStack, workers: int) -> Endpoint:
-        port = free_port()
-        command = techx_command(
-            "serve",
-            *("--host", LOOPBACK, "--port", str(port)),
-            *("--workers", str(workers), "--no-migrate"),
-        )
-        self.server = ServerProcess(self.name, command, env=self.env, log=self.log, port=port)
-        cleanup.callback(self.server.stop)
-        self.server.start()
-        await self.server.wait_ready("/readyz")
-        return self.server.endpoint
+    @classmethod
+    def make(
+        cls,
+        name: str,
+        database: PostgresDatabase,
+        *,
+        exchange: str,
+        config: BenchConfig,
+        workdir: Path,
+        cleanup: ExitStack,
+        resources: AsyncExitStack,
+    ) -> Instance:
+        directory = workdir / name
+        directory.mkdir()
+        env = Environment(config, database, workdir=directory, cleanup=cleanup, resources=resources)
+        env.child_env["TECHX_SYNC_EXCHANGE_CODE"] = exchange
+        return cls(database, env)
 
 
 async def _json(response: httpx.Response, what: str) -> Any:
@@ -218,9 +205,7 @@ async def _json(response: httpx.Response, what: str) -> Any:
 
 async def _admin(client: httpx.AsyncClient) -> None:
     """Sign ``client`` in as the demo administrator."""
-    from app.services.demo import USERS
-
-    email, password = next((e, p) for e, p, _, roles, _ in USERS if "admin" in roles)
+    email, password = demo_account("admin")
     form = {"grant_type": "password", "username": email, "password": password}
     token = await _json(await client.post("/api/v1/auth/token", data=form), "admin token")
     client.headers["Authorization"] = f"Bearer {token['access_token']}"
@@ -234,11 +219,6 @@ async def _client_token(client: httpx.AsyncClient, client_id: str, secret: str) 
 
 def _key() -> dict[str, str]:
     return {"Idempotency-Key": uuid.uuid4().hex}
-
-
-async def _connect(database: PostgresDatabase) -> Any:
-    dsn = make_url(database.url).set(drivername="postgresql")
-    return await asyncpg.connect(dsn.render_as_string(hide_password=False))
 
 
 # --------------------------------------------------------------------------- push ingest
@@ -301,14 +281,13 @@ async def _push_round(
     return applied, time.perf_counter() - started, batch_seconds
 
 
-async def run_push(
-    central: Instance, endpoint: Endpoint, config: BenchConfig, progress: Progress
-) -> PushResult:
+async def run_push(central: Instance, config: BenchConfig, progress: Progress) -> PushResult:
     from app.services.demo import EXCHANGE_CLIENT
 
+    endpoint = await central.env.service()
     client_id, _, _, secret = EXCHANGE_CLIENT
     result = PushResult()
-    conn = await _connect(central.database)
+    conn = await central.database.driver_connection()
     try:
         columns = await _raw_columns(conn)
         async with loopback_client(endpoint) as client:
@@ -454,7 +433,7 @@ def _measured(command: list[str], env: dict[str, str], log: Path) -> tuple[float
 
 
 async def _harvested(database: PostgresDatabase) -> int:
-    conn = await _connect(database)
+    conn = await database.driver_connection()
     try:
         count: int = await conn.fetchval(
             "SELECT count(*) FROM listings WHERE origin_exchange = $1", PEER_CODE
@@ -465,19 +444,14 @@ async def _harvested(database: PostgresDatabase) -> int:
 
 
 async def run_harvest(
-    central: Instance,
-    central_endpoint: Endpoint,
-    peer: Instance,
-    cleanup: ExitStack,
-    config: BenchConfig,
-    progress: Progress,
+    central: Instance, peer: Instance, config: BenchConfig, progress: Progress
 ) -> HarvestResult:
     from app.core.config import SyncSettings
 
     page_size = SyncSettings().harvest_page_size
-    await peer.prepare()
+    await peer.env.seeded()
     await _seed_feed(peer.database, config.harvest_changes, progress)
-    peer_endpoint = await peer.serve(cleanup, config.workers)
+    peer_endpoint = await peer.env.service()
     async with loopback_client(peer_endpoint) as client:
         await _admin(client)
         body = {"name": "Sàn trung ương", "exchange_code": "VN", "scopes": ["sync:read"]}
@@ -486,7 +460,7 @@ async def run_harvest(
             "peer reader client",
         )
         bearer = await _client_token(client, reader["client_id"], reader["client_secret"])
-    async with loopback_client(central_endpoint) as client:
+    async with loopback_client(await central.env.service()) as client:
         await _admin(client)
         body = {
             "code": PEER_CODE,
@@ -512,13 +486,13 @@ async def run_harvest(
         raise BenchError(f"the peer's feed holds {read:,} changes, not {config.harvest_changes:,}")
 
     command = techx_command("sync", "harvest", "--exchange", PEER_CODE)
-    log = central.log.with_name("harvest.log")
-    took, peak = await asyncio.to_thread(_measured, command, central.env, log)
+    log = central.env.workdir / "harvest.log"
+    took, peak = await asyncio.to_thread(_measured, command, central.env.child_env, log)
     progress(f"harvest     {read:,} changes in {took:.1f} s, peak RSS {peak / 2**20:.0f} MiB")
     stored = await _harvested(central.database)
     if stored != config.harvest_changes:
         raise BenchError(f"harvest stored {stored:,} of {config.harvest_changes:,} records")
-    idle, idle_peak = await asyncio.to_thread(_measured, command, central.env, log)
+    idle, idle_peak = await asyncio.to_thread(_measured, command, central.env.child_env, log)
     progress(f"harvest     nothing to pull: {idle:.1f} s, peak RSS {idle_peak / 2**20:.0f} MiB")
 
     _, seconds = await _read_feed(peer_endpoint, bearer, page_size)
@@ -538,17 +512,6 @@ async def run_harvest(
 # --------------------------------------------------------------------------- the section
 
 
-async def reachable(admin_url: str) -> str | None:
-    """``None`` when the PostgreSQL server answers, else why not."""
-    dsn = make_url(admin_url).set(drivername="postgresql").render_as_string(hide_password=False)
-    try:
-        conn = await asyncpg.connect(dsn, timeout=5)
-    except (OSError, asyncpg.PostgresError) as exc:
-        return f"{type(exc).__name__}: {exc}"
-    await conn.close()
-    return None
-
-
 async def run(
     config: BenchConfig,
     sections: tuple[str, ...],
@@ -558,22 +521,32 @@ async def run(
     progress: Progress,
 ) -> FederationResult:
     """Both federation figures, on throwaway PostgreSQL databases (central, and peer)."""
-    central_db = await PostgresDatabase.create(config.pg_admin_url)
-    cleanup.callback(central_db.drop_blocking)
-    result = FederationResult(database=central_db.label)
-    central = Instance("central", central_db, workdir, exchange="VN")
-    progress("federation: preparing the central instance")
-    await central.prepare()
-    endpoint = await central.serve(cleanup, config.workers)
-    if PUSH in sections:
-        result.push = await run_push(central, endpoint, config, progress)
-    if HARVEST in sections:
-        peer_db = await PostgresDatabase.create(config.pg_admin_url)
-        cleanup.callback(peer_db.drop_blocking)
-        peer = Instance("peer", peer_db, workdir, exchange=PEER_CODE)
-        progress(f"federation: seeding the peer with {config.harvest_changes:,} changes")
-        result.harvest = await run_harvest(central, endpoint, peer, cleanup, config, progress)
-    return result
+    async with AsyncExitStack() as resources:
+
+        async def instance(name: str, exchange: str) -> Instance:
+            database = await PostgresDatabase.create(config.pg_admin_url)
+            cleanup.callback(database.drop_blocking)
+            return Instance.make(
+                name,
+                database,
+                exchange=exchange,
+                config=config,
+                workdir=workdir,
+                cleanup=cleanup,
+                resources=resources,
+            )
+
+        central = await instance("central", "VN")
+        result = FederationResult(database=central.database.label)
+        progress("federation: preparing the central instance")
+        await central.env.service()
+        if PUSH in sections:
+            result.push = await run_push(central, config, progress)
+        if HARVEST in sections:
+            peer = await instance("peer", PEER_CODE)
+            progress(f"federation: seeding the peer with {config.harvest_changes:,} changes")
+            result.harvest = await run_harvest(central, peer, config, progress)
+        return result
 
 
 # --------------------------------------------------------------------------- report
