@@ -156,7 +156,7 @@ async def _run(
             )
         elif any(name in config.only for name in sections):
             raise BenchError(
-                f"{', '.join(sections)} need PostgreSQL ({config.pg_admin_url}): {why}"
+                f"{', '.join(sections)}: no PostgreSQL at {config.pg_admin_url}: {why}"
             )
         else:
             outcome.federation_skipped = why
