@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.cli_ip import ip_cli
 from app.cli_sync import sync_cli
+from app.context import AppContext
 from app.core.config import get_settings
-from app.core.context import AppContext
 from app.core.migrations import downgrade, upgrade
 
 cli = typer.Typer(
@@ -61,8 +61,9 @@ def serve(
 @cli.command()
 def worker() -> None:
     """Run the job worker as its own process (stops cleanly on SIGTERM/SIGINT)."""
+    from app import handlers  # noqa: F401  (registers the job handlers the worker runs)
     from app.core.logging import configure_logging
-    from app.services.worker import Worker
+    from app.services.jobs.worker import Worker
 
     settings = get_settings()
     configure_logging(settings.log_level, json_logs=settings.log_json)
@@ -121,7 +122,7 @@ def create_admin(
     from app.core.errors import TechxError
     from app.models import User
     from app.schemas.user import UserCreate
-    from app.services import users
+    from app.services.accounts import users
 
     try:
         data = UserCreate(email=email, password=password, full_name=full_name, roles=["admin"])
@@ -153,8 +154,8 @@ def demo(
 ) -> None:
     """Seed demo organisations, users of every role and a catalogue of listings (once), and print
     the credentials; with --listings N, add N more listings each time."""
-    from app.services import demo as demo_service
-    from app.services import demo_listings
+    from app.demo import listings as demo_listings
+    from app.demo import seed as demo_service
 
     settings = get_settings()
     if settings.env == "production":
@@ -178,7 +179,7 @@ def demo(
 def keys_rotate() -> None:
     """Sign with a new key from now on; the old one keeps verifying for the grace period."""
     from app.models import SigningKey
-    from app.services import keys
+    from app.services.accounts import keys
 
     async def run(ctx: AppContext, session: AsyncSession) -> SigningKey:
         return await keys.rotate(session, secret_key=ctx.settings.secret_key)

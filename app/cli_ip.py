@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
-    from app.services.ip_import import Report
+    from app.services.ip.office_import import Report
 
 ip_cli = typer.Typer(help="IP records: office exports", no_args_is_help=True)
 
@@ -29,10 +29,11 @@ def _format(path: Path, given: str | None) -> str:
 async def _import(text: str, fmt: str, *, dry_run: bool, source: str) -> Report:
     from rich.progress import Progress
 
+    from app.context import AppContext
     from app.core.config import get_settings
-    from app.core.context import AppContext
     from app.core.database import begin_write
-    from app.services import ip_import, ip_records
+    from app.services.ip import office_import as ip_import
+    from app.services.ip import records as ip_records
 
     rows = ip_import.parse(text, fmt)
     ctx = AppContext.from_settings(get_settings())

@@ -19,10 +19,10 @@ def _line(code: str, page: int, counts: Counter[str]) -> str:
 async def _codes(only: str | None) -> list[str]:
     from sqlalchemy import select
 
+    from app.context import AppContext
     from app.core.config import get_settings
-    from app.core.context import AppContext
     from app.models import Exchange
-    from app.services.harvest_jobs import PULL_MODES
+    from app.services.federation.harvest_jobs import PULL_MODES
 
     if only is not None:
         return [only]
@@ -40,9 +40,9 @@ async def _codes(only: str | None) -> list[str]:
 
 
 async def _harvest(code: str) -> bool:
+    from app.context import AppContext
     from app.core.config import get_settings
-    from app.core.context import AppContext
-    from app.services import harvest, harvest_jobs
+    from app.services.federation import harvest, harvest_jobs
 
     def progress(page: int, counts: Counter[str]) -> None:
         typer.echo(_line(code, page, counts))

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from app import handlers  # noqa: F401  (registers the job handlers the worker runs)
 from app.api import (
     access,
     admin,
@@ -19,6 +20,7 @@ from app.api import (
     contact_requests,
     exchanges,
     health,
+    idempotency,
     initiatives,
     interop,
     ip_feeds,
@@ -35,14 +37,13 @@ from app.api import (
     vocabularies,
     webhooks,
 )
-from app.core import idempotency
+from app.context import AppContext
 from app.core.config import Settings, get_settings
-from app.core.context import AppContext
 from app.core.errors import install_error_handlers
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
-from app.services import users as user_service
-from app.services.worker import Worker
+from app.services.accounts import users as user_service
+from app.services.jobs.worker import Worker
 
 logger = logging.getLogger("techx")
 

@@ -25,7 +25,7 @@ def demo_account(role: str) -> tuple[str, str]:
     """E-mail and password of the demo account with ``role`` (the scientist: an ordinary one)."""
     # Imported here, not at the top: the harness itself runs (``--list``, option errors) even
     # while the application does not import, and the servers load it in their own processes.
-    from app.services.demo import USERS
+    from app.demo.seed import USERS
 
     return next((email, pw) for email, pw, _, roles, _ in USERS if role in roles)
 

@@ -111,7 +111,7 @@ class FederationResult:
 
 def _owners() -> tuple[list[tuple[uuid.UUID, str | None]], dict[uuid.UUID, dict[str, Any]]]:
     """The demo catalogue's organisations as the generator wants them, and as owner refs."""
-    from app.services.demo_catalogue import ORGANISATIONS
+    from app.demo.catalogue import ORGANISATIONS
 
     owners, refs = [], {}
     for name, name_en, kind, province in ORGANISATIONS:
@@ -125,7 +125,7 @@ def _record(
     row: dict[str, Any], owner: dict[str, Any], source_id: str, number: str
 ) -> dict[str, Any]:
     """A generated listing row as the sync record a local exchange would push."""
-    from app.services.listings import HASHED_FIELDS
+    from app.services.listings.records import HASHED_FIELDS
 
     # The content a record carries; the price and the owner take their pushed shapes below.
     fields = [f for f in HASHED_FIELDS if not f.startswith("price_") and f != "organisation_id"]
@@ -146,7 +146,7 @@ def _record(
 
 def push_bodies(count: int, *, seed: int, prefix: str) -> list[bytes]:
     """``count`` records as encoded push bodies of ``PUSH_BATCH`` items each."""
-    from app.services.demo_listings import generate
+    from app.demo.listings import generate
 
     owners, refs = _owners()
     items = [
@@ -282,7 +282,7 @@ async def _push_round(
 
 
 async def run_push(central: Instance, config: BenchConfig, progress: Progress) -> PushResult:
-    from app.services.demo import EXCHANGE_CLIENT
+    from app.demo.seed import EXCHANGE_CLIENT
 
     endpoint = await central.env.service()
     client_id, _, _, secret = EXCHANGE_CLIENT
@@ -341,8 +341,8 @@ async def _seed_feed(database: PostgresDatabase, count: int, progress: Progress)
     from sqlalchemy import func, select, text
     from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
+    from app.demo import listings as demo_listings
     from app.models import ChangeEntry
-    from app.services import demo_listings
 
     engine = create_async_engine(database.url)
     try:

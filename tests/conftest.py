@@ -39,11 +39,11 @@ from sqlalchemy import text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine  # noqa: E402
 
+from app.context import AppContext  # noqa: E402
 from app.core.config import Settings  # noqa: E402
-from app.core.context import AppContext  # noqa: E402
 from app.core.migrations import upgrade  # noqa: E402
 from app.main import create_app  # noqa: E402
-from app.services.keys import KeyRing  # noqa: E402
+from app.services.accounts.keys import KeyRing  # noqa: E402
 
 PG_URL = os.environ.get("TECHX_TEST_DATABASE_URL", "")
 

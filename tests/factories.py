@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.context import AppContext
+from app.context import AppContext
 from app.models import ExchangeClient, Organisation, User, UserRole
 
 PASSWORD = "Correct-Horse-2026"

@@ -14,8 +14,8 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.context import AppContext
 from app.core.config import StorageSettings
-from app.core.context import AppContext
 from app.models import AuditEntry
 from tests.factories import login
 

@@ -14,12 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.config import get_settings
 from app.models import IpRecord, User
 from app.schemas.ip_record import IpEventCreate, IpRecordCreate
-from app.services import ip_events, ip_records, ip_rules, ip_status
-from app.services.ip_domain import Derived, EventFacts, RecordFacts
-from app.services.ip_records import Actor, AsOf
+from app.services.ip import events as ip_events
+from app.services.ip import records as ip_records
+from app.services.ip import rules, status
+from app.services.ip.domain import Derived, EventFacts, RecordFacts
+from app.services.ip.records import Actor, AsOf
 
 _seq = itertools.count(1)
-TABLE = ip_rules.load()
+TABLE = rules.load()
 WINDOW = 7
 
 
@@ -42,7 +44,7 @@ def derive(
     **facts: Any,
 ) -> Derived:
     record = RecordFacts(ip_type=ip_type, office=office, filing_date=filed, **facts)
-    return ip_status.derive(record, list(events), TABLE, today=today, due_window_days=WINDOW)
+    return status.derive(record, list(events), TABLE, today=today, due_window_days=WINDOW)
 
 
 def due_dates(derived: Derived) -> dict[str, date]:

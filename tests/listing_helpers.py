@@ -12,10 +12,10 @@ import httpx
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.context import AppContext
+from app.context import AppContext
 from app.models import Listing, Organisation, User
 from app.models.base import utcnow
-from app.services.listings import derived_columns
+from app.services.listings.records import derived_columns
 from tests.factories import auth_headers, make_organisation, make_user
 
 _seq = itertools.count(1)

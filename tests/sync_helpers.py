@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.context import AppContext
+from app.context import AppContext
 from app.models import Exchange
 from tests.factories import make_client
 from tests.listing_helpers import payload

@@ -11,7 +11,7 @@ from jose import jwt
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.context import AppContext
+from app.context import AppContext
 from app.models import ExchangeClient, IdempotencyKey, Job, Organisation, User
 from app.models.base import utcnow
 from tests.factories import auth_headers, login, make_organisation, make_user, token

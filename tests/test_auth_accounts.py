@@ -13,7 +13,7 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.context import AppContext
+from app.context import AppContext
 from app.models import ExchangeClient, User
 from app.models.base import utcnow
 from tests.factories import PASSWORD, login, make_client, make_organisation, make_user, token

@@ -16,7 +16,7 @@ from jose import jwt
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.context import AppContext
+from app.context import AppContext
 from app.core.security import PrivateKey, encode_jwt, generate_key_pair
 from app.models import LoginFailure, RefreshToken, SigningKey, User
 from app.models.base import utcnow

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from app.context import AppContext
 from app.core.config import Settings
-from app.core.context import AppContext
 from app.core.migrations import upgrade
 from app.main import create_app
 from app.models import User

@@ -11,7 +11,7 @@ from rdflib import Graph, Namespace, URIRef
 from rdflib import namespace as ns
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.context import AppContext
+from app.context import AppContext
 from tests.listing_helpers import author, create
 
 HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")

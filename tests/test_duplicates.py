@@ -9,9 +9,9 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.context import AppContext
-from app.services.duplicate_suggestions import jaccard, title_similarity
-from app.services.duplicates import ip_key
+from app.context import AppContext
+from app.services.federation.duplicate_suggestions import jaccard, title_similarity
+from app.services.federation.duplicates import ip_key
 from tests import listing_helpers, sync_helpers
 from tests.ip_helpers import create_via_api
 

@@ -16,10 +16,10 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from app.context import AppContext
 from app.core.config import Settings, get_settings
-from app.core.context import AppContext
 from app.models import Exchange, Listing
-from app.services import harvest, harvest_jobs
+from app.services.federation import harvest, harvest_jobs
 from tests.federation_helpers import Instance, create_listing, post, techx, update_listing
 from tests.sync_helpers import delete, upsert
 

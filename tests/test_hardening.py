@@ -12,13 +12,13 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import Receive, Scope, Send
 
+from app.context import AppContext
 from app.core.config import Settings
-from app.core.context import AppContext
 from app.core.metrics import Metrics
 from app.core.middleware import RequestContextMiddleware
 from app.models import IdempotencyKey, RefreshToken, SigningKey
 from app.models.base import utcnow
-from app.services.keys import KeyRing
+from app.services.accounts.keys import KeyRing
 from tests.factories import PASSWORD, login, make_client, make_user
 
 TOKEN_URL = "/api/v1/auth/token"

@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import ChangeEntry, Exchange, Listing
 from app.models.base import utcnow
-from app.services import harvest, harvest_jobs
-from app.services.worker import RetryLater
+from app.services.federation import harvest, harvest_jobs
+from app.services.jobs.queue import RetryLater
 from tests.harvest_helpers import FakePeer, change, register_peer
 
 OWN = "VN"

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.context import AppContext
+from app.context import AppContext
 from app.core.pagination import encode_cursor
 from tests.factories import login, make_organisation
 

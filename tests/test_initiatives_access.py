@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.context import AppContext
+from app.context import AppContext
 from app.models import AuditEntry, Notification
-from app.services.access import terms
+from app.services.initiatives.access import terms
 from tests.factories import login
 from tests.initiative_helpers import (
     API,

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.context import AppContext
+from app.context import AppContext
 from tests.factories import login
 from tests.initiative_helpers import API, actors, advance, create, use_storage
 

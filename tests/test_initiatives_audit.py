@@ -10,9 +10,10 @@ import httpx
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
-from app.core.context import AppContext
+from app.context import AppContext
+from app.demo import seed as demo
 from app.models import AuditEntry, Initiative
-from app.services import audit, demo
+from app.services import audit
 from tests.conftest import fresh_database_url
 from tests.factories import login
 from tests.initiative_helpers import create, techx

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.context import AppContext
+from app.context import AppContext
 from app.models import AuditEntry, Initiative
 from tests.factories import login, make_organisation
 from tests.initiative_helpers import API, audit_actions, create, field_paths, payload

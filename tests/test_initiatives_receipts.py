@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.context import AppContext
+from app.context import AppContext
 from app.models import InitiativeVersion
 from tests.factories import login
 from tests.initiative_helpers import API, create, field_paths

@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.context import AppContext
+from app.context import AppContext
 from app.models import User
 from tests.factories import login
 from tests.initiative_helpers import (

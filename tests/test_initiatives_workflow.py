@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.context import AppContext
+from app.context import AppContext
 from app.models import Initiative, Notification, Transition
 from app.models.base import utcnow
-from app.services.workflow import TRANSITIONS
+from app.services.initiatives.workflow import TRANSITIONS
 from tests.factories import login
 from tests.initiative_helpers import (
     API,

@@ -16,13 +16,15 @@ import httpx
 import pytest
 from sqlalchemy import delete, func, select, update
 
-from app.core.context import AppContext
+from app.context import AppContext
 from app.core.database import begin_write
 from app.models import IpAlert, Job, Notification, User, WebhookDelivery
 from app.models.base import utcnow
 from app.schemas.webhook import WebhookCreate
-from app.services import ip_alerts, jobs, webhooks
-from app.services.ip_domain import Deadline
+from app.services.ip import alerts as ip_alerts
+from app.services.ip.domain import Deadline
+from app.services.jobs import queue as jobs
+from app.services.notifications import webhooks
 from tests.factories import make_user
 from tests.ip_helpers import add_event, make_record
 
@@ -121,7 +123,7 @@ def _valid(request: httpx.Request, secret: str) -> bool:
 
 
 async def _worker_run(ctx: AppContext, worker_id: str = "w") -> int:
-    from app.services.worker import Worker
+    from app.services.jobs.worker import Worker
 
     return await Worker(ctx, worker_id=worker_id).run_until_idle()
 
@@ -237,11 +239,11 @@ async def test_no_alert_when_the_deadline_is_met_before_the_alert_runs(
 ) -> None:
     setup = await _setup(actx)
     await _scan(actx)
-    from app.services.worker import Worker
+    from app.services.jobs.worker import Worker
 
     assert await Worker(actx).run_once()  # the scan only: it queued the alert
     async with actx.sessionmaker() as session:
-        from app.services import ip_records
+        from app.services.ip import records as ip_records
 
         record = (await ip_records.with_events(session, [setup.record_id]))[0]
         await add_event(session, record, "D11", date(2024, 4, 8))

@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.context import AppContext
-from app.services import ip_clock
+from app.context import AppContext
+from app.services.ip import clock as ip_clock
 from tests.factories import login, make_user
 from tests.ip_helpers import TABLE, add_event, derive, ev, make_record
 

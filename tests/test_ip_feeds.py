@@ -8,9 +8,11 @@ from datetime import UTC, date, datetime, timedelta
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.context import AppContext
-from app.services import demo_ip, ip_alerts, ip_calendar, ip_records
-from app.services.ip_domain import SUMMARY_STATUSES, add_months, local_today
+from app.context import AppContext
+from app.demo import ip as demo_ip
+from app.services.ip import alerts, ical
+from app.services.ip import records as ip_records
+from app.services.ip.domain import SUMMARY_STATUSES, add_months, local_today
 from tests.factories import login, make_user
 from tests.ip_helpers import create_via_api, when
 
@@ -89,7 +91,7 @@ async def test_calendar_feed_shows_only_the_token_owners_records(
 
 def test_fold_keeps_lines_within_75_octets_without_splitting_a_character() -> None:
     line = "SUMMARY:" + "Đặng Thị Hoa – sáng chế " * 10
-    folded = ip_calendar.fold(line)
+    folded = ical.fold(line)
     parts = folded.split("\r\n")
     assert all(len(part.encode("utf-8")) <= 75 for part in parts)
     assert all(part.startswith(" ") for part in parts[1:])
@@ -97,11 +99,11 @@ def test_fold_keeps_lines_within_75_octets_without_splitting_a_character() -> No
 
 
 def test_text_values_are_escaped() -> None:
-    assert ip_calendar.escape("a,b;c\\d\ne") == "a\\,b\\;c\\\\d\\ne"
+    assert ical.escape("a,b;c\\d\ne") == "a\\,b\\;c\\\\d\\ne"
 
 
 def test_render_uses_the_given_stamp_and_all_day_dates() -> None:
-    text = ip_calendar.render([], now=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC))
+    text = ical.render([], now=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC))
     assert text == (
         "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//TechX//IP deadlines 1.0//EN\r\n"
         "CALSCALE:GREGORIAN\r\nMETHOD:PUBLISH\r\nX-WR-CALNAME:TechX – Hạn sở hữu trí tuệ\r\n"
@@ -119,11 +121,11 @@ async def test_deadline_alert_reaches_the_owner_in_app_notifications(
         "deadline": "formality_examination",
         "due_date": "2024-04-15",
         "offset_days": 7,
-        "kind": ip_alerts.DEADLINE,
+        "kind": alerts.DEADLINE,
         "today": "2024-04-09",
     }
-    await ip_alerts.fire(session, payload)
-    await ip_alerts.fire(session, payload)
+    await alerts.fire(session, payload)
+    await alerts.fire(session, payload)
     await session.commit()
     response = await client.get("/api/v1/notifications", headers=headers)
     items = response.json()["items"]

@@ -13,8 +13,8 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.context import AppContext
 from app.core.config import Settings
-from app.core.context import AppContext
 from app.core.migrations import upgrade
 from app.models import IpEvent
 from tests.conftest import fresh_database_url, run_blocking

@@ -10,11 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import vocabularies
-from app.core.context import AppContext
+from app.context import AppContext
 from app.models import Listing
 from app.models.sync import ChangeEntry
-from app.services import ip_links, listings
-from app.services.ip_domain import SUMMARY_STATUSES, local_today
+from app.services.ip import links
+from app.services.ip.domain import SUMMARY_STATUSES, local_today
+from app.services.listings import records as listings
 from tests import initiative_helpers, listing_helpers, sync_helpers
 from tests.factories import login
 from tests.ip_helpers import create_via_api, post_event
@@ -36,9 +37,9 @@ def test_every_summary_status_maps_to_a_listing_ip_status() -> None:
 
 
 def test_listing_shows_the_most_advanced_linked_status() -> None:
-    assert ip_links.listing_status([]) == "none"
-    assert ip_links.listing_status(["pending", "in_force", "refused"]) == "granted"
-    assert ip_links.listing_status(["published", "lapsed_restorable"]) == "published"
+    assert links.listing_status([]) == "none"
+    assert links.listing_status(["pending", "in_force", "refused"]) == "granted"
+    assert links.listing_status(["published", "lapsed_restorable"]) == "published"
 
 
 async def test_linked_listing_follows_the_record_status(

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from app import vocabularies
-from app.services import ip_rules, ip_status
-from app.services.ip_domain import RecordFacts, add_months, local_today, shift
-from app.services.ip_rules import RuleTableError
+from app.services.ip import rules as ip_rules
+from app.services.ip import status as ip_status
+from app.services.ip.domain import RecordFacts, add_months, local_today, shift
+from app.services.ip.rules import RuleTableError
 from tests.ip_helpers import TABLE, derive, due_dates, ev
 
 FILED = date(2024, 3, 15)

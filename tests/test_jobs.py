@@ -13,11 +13,12 @@ import pytest
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.context import AppContext
+from app.context import AppContext
 from app.models import Job, Organisation
 from app.models.base import utcnow
-from app.services import jobs
-from app.services.worker import RetryLater, Worker
+from app.services.jobs import queue as jobs
+from app.services.jobs.queue import RetryLater
+from app.services.jobs.worker import Worker
 
 pytestmark = pytest.mark.committing
 

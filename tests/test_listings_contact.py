@@ -6,7 +6,7 @@ import uuid
 
 from sqlalchemy import select
 
-from app.core.context import AppContext
+from app.context import AppContext
 from app.models import ContactRequest, Notification
 from tests import listing_helpers as lh
 from tests.factories import auth_headers, login, make_user

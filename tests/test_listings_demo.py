@@ -6,9 +6,9 @@ import uuid
 
 from sqlalchemy import func, select
 
+from app.demo import listings
 from app.models import Listing
 from app.schemas.listing import ListingCreate, Price
-from app.services import demo_listings
 from tests import listing_helpers as lh
 
 METADATA = (
@@ -29,8 +29,8 @@ METADATA = (
 
 def test_same_seed_generates_the_same_listings() -> None:
     owners = [(uuid.uuid4(), "HN"), (uuid.uuid4(), None)]
-    first = list(demo_listings.generate(owners, 20, seed=7))
-    again = list(demo_listings.generate(owners, 20, seed=7))
+    first = list(listings.generate(owners, 20, seed=7))
+    again = list(listings.generate(owners, 20, seed=7))
     assert [(r["id"], r["title"], r["trl"]) for r in first] == [
         (r["id"], r["title"], r["trl"]) for r in again
     ]
@@ -39,7 +39,7 @@ def test_same_seed_generates_the_same_listings() -> None:
 
 def test_generated_listings_satisfy_the_standard() -> None:
     owners = [(uuid.uuid4(), "CT")]
-    for row in demo_listings.generate(owners, 200, seed=11):
+    for row in listings.generate(owners, 200, seed=11):
         metadata = {name: row[name] for name in METADATA}
         if row["price_currency"]:
             metadata["price"] = Price(
@@ -51,11 +51,11 @@ def test_generated_listings_satisfy_the_standard() -> None:
 
 
 async def test_catalogue_is_added_once_and_found_by_search(client, session) -> None:
-    assert await demo_listings.seed_catalogue(session)
-    assert not await demo_listings.seed_catalogue(session)
+    assert await listings.seed_catalogue(session)
+    assert not await listings.seed_catalogue(session)
     await session.commit()
     count = await session.scalar(select(func.count()).select_from(Listing))
-    assert count is not None and count >= demo_listings.DEMO_COUNT
+    assert count is not None and count >= listings.DEMO_COUNT
     page = await lh.search(client, q="dien mat troi", limit=5)
     assert page["total"] > 0
     assert "điện mặt trời" in page["items"][0]["title"]["vi"].lower()

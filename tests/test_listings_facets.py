@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from app.core.context import AppContext
+from app.context import AppContext
 from tests import listing_helpers as lh
 
 # Facet name → query parameter(s) selecting one of its values.

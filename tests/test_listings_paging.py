@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from app.core.context import AppContext
-from app.services import search_sql
+from app.context import AppContext
+from app.services.search import sql as search_sql
 from tests import listing_helpers as lh
 
 TOTAL = 1000

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from app.core.context import AppContext
+from app.context import AppContext
 from tests import listing_helpers as lh
 
 TARGET = "Công nghệ sinh học tái tổ hợp sản xuất vắc-xin thú y"

@@ -9,8 +9,8 @@ from jsonschema import Draft202012Validator
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib import namespace as ns
 
-from app.core.context import AppContext
-from app.services.standard import TECHX_NS
+from app.context import AppContext
+from app.services.listings.standard import TECHX_NS
 from tests import listing_helpers as lh
 
 SDO = Namespace("https://schema.org/")

@@ -4,9 +4,9 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.context import AppContext
+from app.context import AppContext
 from app.models import Notification
-from app.services import notifications
+from app.services.notifications import inbox as notifications
 from tests.factories import login
 
 TITLE = {"vi": "Sáng kiến đã được tiếp nhận", "en": "Initiative received"}

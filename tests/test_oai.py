@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.context import AppContext
+from app.context import AppContext
 from tests.listing_helpers import author, create
 from tests.oai_helpers import NS, AsgiAdapter, InProcessSickle, error_code, identifier, oai_get
 from tests.sync_helpers import delete, exchange_headers, pushed, upsert

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import httpx
 
-from app.core.context import AppContext
+from app.context import AppContext
 from tests.factories import auth_headers, make_user
 
 

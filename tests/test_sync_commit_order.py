@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.context import AppContext
+from app.context import AppContext
 from app.core.database import is_sqlite
 from app.models import ChangeEntry, Listing, Organisation
 from app.schemas.sync import SyncRecord
-from app.services import sync_apply, sync_feed
+from app.services.federation import apply, feed
 from tests.sync_helpers import record
 
 pytestmark = pytest.mark.committing
@@ -24,7 +24,7 @@ OWNER = "Tổ chức thử thứ tự ghi"
 
 
 async def _tombstone(session: AsyncSession, origin_id: str) -> None:
-    await sync_feed.record(
+    await feed.record(
         session,
         op="delete",
         listing_id=uuid.uuid4(),
@@ -36,7 +36,7 @@ async def _tombstone(session: AsyncSession, origin_id: str) -> None:
 
 async def _read(base_ctx: AppContext, since: str | None) -> tuple[list[str], str]:
     async with base_ctx.sessionmaker() as reader:
-        page = await sync_feed.changes(reader, since=since, limit=1000)
+        page = await feed.changes(reader, since=since, limit=1000)
         await reader.rollback()
     mine = [c.source.source_id for c in page.changes if c.source.exchange == MARK]
     return mine, page.next_cursor
@@ -46,7 +46,7 @@ async def _tail(base_ctx: AppContext) -> str:
     cursor: str | None = None
     while True:
         async with base_ctx.sessionmaker() as reader:
-            page = await sync_feed.changes(reader, since=cursor, limit=1000)
+            page = await feed.changes(reader, since=cursor, limit=1000)
         cursor = page.next_cursor
         if not page.has_more:
             return cursor
@@ -111,11 +111,11 @@ async def test_concurrent_pushes_of_one_record_apply_in_version_order(
         pytest.skip("SQLite serialises writers")
     try:
         async with base_ctx.sessionmaker() as setup:
-            await sync_apply.upsert(setup, _record(3))
+            await apply.upsert(setup, _record(3))
             await setup.commit()
         async with base_ctx.sessionmaker() as newer, base_ctx.sessionmaker() as older:
-            assert (await sync_apply.upsert(newer, _record(5, trl=5))).status == "updated"
-            late = asyncio.create_task(sync_apply.upsert(older, _record(4, trl=4)))
+            assert (await apply.upsert(newer, _record(5, trl=5))).status == "updated"
+            late = asyncio.create_task(apply.upsert(older, _record(4, trl=4)))
             await _wait_for_lock_wait(base_ctx)
             await newer.commit()
             assert (await late).status == "stale"
@@ -135,13 +135,11 @@ async def test_a_record_absent_when_a_batch_began_stays_absent_until_it_commits(
     source = _record(1).source
     try:
         async with base_ctx.sessionmaker() as batch, base_ctx.sessionmaker() as other:
-            lookups = await sync_apply.look_up(
-                batch, [source.model_copy(update={"version": 3})], []
-            )
+            lookups = await apply.look_up(batch, [source.model_copy(update={"version": 3})], [])
             # Another writer creates the record while the batch is still on earlier items.
-            late = asyncio.create_task(sync_apply.upsert(other, _record(2)))
+            late = asyncio.create_task(apply.upsert(other, _record(2)))
             await _wait_for_lock_wait(base_ctx)
-            deleted = await sync_apply.delete_record(
+            deleted = await apply.delete_record(
                 batch, source.model_copy(update={"version": 3}), lookups
             )
             assert deleted.status == "deleted"

@@ -8,7 +8,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.context import AppContext
+from app.context import AppContext
 from app.core.security import decrypt
 from app.models import Exchange
 from tests.factories import auth_headers, make_client, make_user

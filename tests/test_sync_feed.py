@@ -8,10 +8,10 @@ import httpx
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.context import AppContext
+from app.context import AppContext
 from app.models import ChangeEntry
 from app.models.base import utcnow
-from app.services import sync_feed
+from app.services.federation import feed as sync_feed
 from tests.listing_helpers import author, create
 from tests.sync_helpers import CHANGES_URL, delete, exchange_headers, feed, pushed, upsert
 

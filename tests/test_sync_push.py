@@ -9,7 +9,7 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.context import AppContext
+from app.context import AppContext
 from app.models import ChangeEntry, Exchange, Listing, Organisation
 from app.models.base import utcnow
 from tests.factories import auth_headers, make_user

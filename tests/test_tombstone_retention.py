@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.context import AppContext
 from app.core.config import Settings
-from app.core.context import AppContext
 from app.models import ChangeEntry
 from app.models.base import utcnow
-from app.services import maintenance
+from app.services.jobs import maintenance
 from tests.oai_helpers import NS, oai_get
 from tests.sync_helpers import delete, exchange_headers, pushed
 

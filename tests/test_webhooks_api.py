@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.context import AppContext
+from app.context import AppContext
 from tests.factories import login
 
 BASE = "/api/v1/webhooks"

@@ -18,7 +18,8 @@ from app.schemas.access import (
     AccessRequestRead,
     AccessTerms,
 )
-from app.services import access, access_log, initiatives
+from app.services.initiatives import access, access_log
+from app.services.initiatives import records as initiatives
 
 router = APIRouter(prefix="/api/v1", tags=["access"], route_class=TechxRoute)
 

@@ -21,7 +21,9 @@ from app.schemas.exchange_client import (
 )
 from app.schemas.job import JobRead
 from app.schemas.user import Role, UserCreate, UserRead, UserUpdate
-from app.services import exchange_clients, jobs, keys, users
+from app.services.accounts import keys, users
+from app.services.federation import clients as exchange_clients
+from app.services.jobs import queue as jobs
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"], route_class=TechxRoute)
 ADMIN_ERRORS = (401, 403)

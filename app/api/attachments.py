@@ -13,7 +13,8 @@ from app.api.deps import ContextDep, CurrentUser, Idempotent, PrincipalDep, Sess
 from app.core.errors import problem_responses
 from app.core.routing import TechxRoute
 from app.schemas.initiative import AttachmentRead
-from app.services import attachments, initiatives
+from app.services.initiatives import attachments
+from app.services.initiatives import records as initiatives
 
 router = APIRouter(
     prefix="/api/v1/initiatives/{initiative_id}/attachments",

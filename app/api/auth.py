@@ -15,8 +15,9 @@ from app.core.routing import TechxRoute
 from app.core.security import public_jwk
 from app.schemas.auth import Jwks, TokenResponse
 from app.schemas.user import RegisterRequest, UserRead
-from app.services import auth, users
-from app.services.auth import InvalidClient
+from app.services.accounts import tokens as auth
+from app.services.accounts import users
+from app.services.accounts.tokens import InvalidClient
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"], route_class=TechxRoute)
 

@@ -12,7 +12,8 @@ from app.core.pagination import CursorQuery, LimitQuery, Page
 from app.core.routing import TechxRoute
 from app.models import ContactRequest
 from app.schemas.contact_request import ContactRequestCreate, ContactRequestRead, RequesterRead
-from app.services import contact_requests, listings
+from app.services.listings import contact_requests
+from app.services.listings import records as listings
 
 router = APIRouter(
     prefix="/api/v1/listings/{listing_id}/contact-requests",

@@ -9,13 +9,13 @@ from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core import idempotency
-from app.core.context import AppContext
+from app.api import idempotency
+from app.context import AppContext
 from app.core.database import begin_write
 from app.core.errors import Forbidden, TechxError, Unauthorized
 from app.models import User
-from app.services import auth
-from app.services.auth import Principal
+from app.services.accounts import tokens as auth
+from app.services.accounts.tokens import Principal
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 

@@ -9,7 +9,7 @@ from app.core.errors import problem_responses
 from app.core.pagination import CursorQuery, LimitQuery, Page
 from app.core.routing import TechxRoute
 from app.schemas.exchange import ExchangeCreate, ExchangeRead, ExchangeUpdate
-from app.services import exchanges
+from app.services.federation import exchanges
 
 router = APIRouter(prefix="/api/v1/admin/exchanges", tags=["exchanges"], route_class=TechxRoute)
 

@@ -11,7 +11,7 @@ from app.core.errors import NotFound, TechxError, problem_responses
 from app.core.metrics import CONTENT_TYPE
 from app.core.migrations import current_revision, head_revision
 from app.core.routing import TechxRoute
-from app.services import jobs
+from app.services.jobs import queue
 
 router = APIRouter(tags=["operations"], route_class=TechxRoute)
 
@@ -74,7 +74,7 @@ async def readyz(ctx: ContextDep) -> Response:
 async def metrics(ctx: ContextDep) -> Response:
     try:
         async with ctx.sessionmaker() as session:
-            ctx.metrics.set_job_depth(await jobs.depth(session))
+            ctx.metrics.set_job_depth(await queue.depth(session))
     except Exception:  # noqa: S110 - a scrape must not fail because the database is down
         pass
     return Response(ctx.metrics.render(), media_type=CONTENT_TYPE)

@@ -33,8 +33,10 @@ from app.schemas.initiative import (
 )
 from app.schemas.receipt import Receipt, VersionRead, VersionSummary
 from app.schemas.workflow import Timeline, TimelineEntry, TransitionRequest
-from app.services import initiative_search, initiatives, workflow
-from app.services.initiative_search import Filters
+from app.services.initiatives import records as initiatives
+from app.services.initiatives import search as initiative_search
+from app.services.initiatives import workflow
+from app.services.initiatives.search import Filters
 
 router = APIRouter(prefix="/api/v1/initiatives", tags=["initiatives"], route_class=TechxRoute)
 ScientistUser = Annotated[User, require_role("scientist")]

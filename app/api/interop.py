@@ -13,7 +13,7 @@ from app.core.errors import problem_responses
 from app.core.pagination import CursorQuery, LimitQuery
 from app.core.routing import TechxRoute
 from app.schemas.listing import METADATA_VERSION
-from app.services import dcat, oai
+from app.services.federation import dcat, oai
 
 router = APIRouter(tags=["interoperability"], route_class=TechxRoute)
 

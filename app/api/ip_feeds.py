@@ -15,13 +15,14 @@ from app.core.errors import problem_responses
 from app.core.routing import TechxRoute
 from app.models.base import utcnow
 from app.schemas.ip_import import CalendarTokenRead, ImportReport
-from app.services import ip_calendar, ip_import, ip_records
+from app.services.ip import ical, office_import
+from app.services.ip import records as ip_records
 
 router = APIRouter(prefix="/api/v1/ip-records", tags=["ip-records"], route_class=TechxRoute)
 
 _ROW_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "required": list(ip_import.REQUIRED_COLUMNS),
+    "required": list(office_import.REQUIRED_COLUMNS),
     "properties": {
         "office": {"type": "string", "examples": ["VN"]},
         "application_number": {"type": "string", "examples": ["1-2024-01234"]},
@@ -64,11 +65,11 @@ async def import_events(
     dry_run: Annotated[bool, Query(description="Report what would happen; write nothing")] = False,
 ) -> ImportReport:
     """Apply the rows of an office export to the records you manage, row by row."""
-    fmt = ip_import.format_of(request.headers.get("content-type", ""))
+    fmt = office_import.format_of(request.headers.get("content-type", ""))
     text = (await request.body()).decode("utf-8", errors="replace")
-    report = await ip_import.run(
+    report = await office_import.run(
         session,
-        ip_import.parse(text, fmt),
+        office_import.parse(text, fmt),
         actor=actor,
         by=actor.user_id,
         dry_run=dry_run,
@@ -88,7 +89,7 @@ async def calendar_token(
     request: Request, session: SessionDep, user: CurrentUser
 ) -> CalendarTokenRead:
     """A new secret for your deadline feed (the previous one stops working)."""
-    token, created_at = await ip_calendar.rotate_token(session, user_id=user.id)
+    token, created_at = await ical.rotate_token(session, user_id=user.id)
     url = str(request.url_for("ip_records_deadlines_ics").include_query_params(token=token))
     return CalendarTokenRead(token=token, url=url, created_at=created_at)
 
@@ -110,10 +111,10 @@ async def deadlines_ics(
     lang: Literal["vi", "en"] = "vi",
 ) -> Response:
     """Your open IP deadlines as all-day events; no bearer token, the feed token is the key."""
-    user_id = await ip_calendar.owner_of(session, token)
-    items = await ip_calendar.entries(session, user_id=user_id, when=ip_records.as_of(ctx.settings))
+    user_id = await ical.owner_of(session, token)
+    items = await ical.entries(session, user_id=user_id, when=ip_records.as_of(ctx.settings))
     return Response(
-        ip_calendar.render(items, now=utcnow(), lang=lang).encode("utf-8"),
+        ical.render(items, now=utcnow(), lang=lang).encode("utf-8"),
         media_type="text/calendar; charset=utf-8",
         headers={
             "Content-Disposition": 'inline; filename="techx-ip-deadlines.ics"',

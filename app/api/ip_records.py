@@ -24,8 +24,10 @@ from app.schemas.ip_record import (
     IpRecordUpdate,
     RuleTableRef,
 )
-from app.services import ip_clock, ip_events, ip_records
-from app.services.ip_records import Actor, AsOf
+from app.services.ip import clock as ip_clock
+from app.services.ip import events as ip_events
+from app.services.ip import records as ip_records
+from app.services.ip.records import Actor, AsOf
 
 router = APIRouter(prefix="/api/v1/ip-records", tags=["ip-records"], route_class=TechxRoute)
 WRITE_SCOPE = "ip:write"

@@ -11,7 +11,9 @@ from app.api.deps import ContextDep, PrincipalDep, SessionDep
 from app.core.errors import problem_responses
 from app.core.routing import TechxRoute
 from app.schemas.ip_clock import IpStats, IpStatsGroup
-from app.services import ip_clock, ip_records, ip_rules
+from app.services.ip import clock
+from app.services.ip import records as ip_records
+from app.services.ip import rules as ip_rules
 
 router = APIRouter(prefix="/api/v1", tags=["ip-records"], route_class=TechxRoute)
 
@@ -32,7 +34,7 @@ async def ip_stats(
     pending application. Overdue: some office stage took or is taking longer than the law allows.
     """
     when = ip_records.as_of(ctx.settings, as_of)
-    samples = await ip_clock.samples(
+    samples = await clock.samples(
         session,
         when=when,
         table=ip_records.rule_table(),
@@ -40,7 +42,7 @@ async def ip_stats(
         office=office,
         year=year,
     )
-    groups = [IpStatsGroup.model_validate(g) for g in ip_clock.aggregate(samples)]
+    groups = [IpStatsGroup.model_validate(g) for g in clock.aggregate(samples)]
     return IpStats(as_of=when.today, groups=groups)
 
 

@@ -16,8 +16,12 @@ from app.models import Listing, User
 from app.schemas.duplicate import Duplicates
 from app.schemas.listing import ListingCreate, ListingRead, ListingUpdate, Renewal
 from app.schemas.listing_search import Facets, ListingHit, ListingSearchPage, ListingSearchParams
-from app.services import duplicates, listings, search, standard
-from app.services.search_sql import Scope, SearchFilters
+from app.services.federation import duplicates
+from app.services.listings import records as listings
+from app.services.listings import standard
+from app.services.listings.projection import listing_fields, listing_read
+from app.services.search import engine as search
+from app.services.search.sql import Scope, SearchFilters
 
 router = APIRouter(prefix="/api/v1/listings", tags=["listings"], route_class=TechxRoute)
 
@@ -89,7 +93,7 @@ async def create_listing(
     listing = await listings.create(session, body, by=user, viewer=listings.viewer_of(principal))
     response.headers["Location"] = _urls(request, listing)[0]
     response.headers["ETag"] = etag_for(listing.version)
-    return ListingRead.of(listing)
+    return listing_read(listing)
 
 
 def _filters(params: ListingSearchParams) -> SearchFilters:
@@ -130,7 +134,9 @@ async def search_listings(
         with_facets=params.facets,
     )
     return ListingSearchPage(
-        items=[ListingHit.of(listing, score=score) for listing, score in result.hits],
+        items=[
+            ListingHit(**listing_fields(listing), score=score) for listing, score in result.hits
+        ],
         next_cursor=result.next_cursor,
         total=result.total,
         facets=Facets(**result.facets) if result.facets is not None else None,
@@ -155,7 +161,7 @@ async def get_listing(
 ) -> Any:
     """One listing; with `Accept: application/ld+json`, as JSON-LD with its context inline."""
     listing = await listings.get_visible(session, listing_id, viewer=listings.viewer_of(principal))
-    read = ListingRead.of(listing)
+    read = listing_read(listing)
     etag = etag_for(listing.version)
     if _wants_jsonld(accept):
         url, owner_url = _urls(request, listing)
@@ -189,7 +195,7 @@ async def update_listing(
     check_if_match(if_match, listing.version)
     listing = await listings.update(session, listing, body)
     response.headers["ETag"] = etag_for(listing.version)
-    return ListingRead.of(listing)
+    return listing_read(listing)
 
 
 @router.post(
@@ -213,7 +219,7 @@ async def renew_listing(
     check_if_match(if_match, listing.version)
     listing = await listings.renew(session, listing, body or Renewal())
     response.headers["ETag"] = etag_for(listing.version)
-    return ListingRead.of(listing)
+    return listing_read(listing)
 
 
 @router.get(
@@ -229,4 +235,4 @@ async def listing_duplicates(
     each stays readable at its own id."""
     viewer = listings.viewer_of(principal)
     listing = await listings.get_visible(session, listing_id, viewer=viewer)
-    return Duplicates.of(listing, await duplicates.find(session, listing, viewer=viewer))
+    return duplicates.report_read(listing, await duplicates.find(session, listing, viewer=viewer))

@@ -11,7 +11,7 @@ from app.core.errors import problem_responses
 from app.core.pagination import CursorQuery, LimitQuery, Page
 from app.core.routing import TechxRoute
 from app.schemas.notification import NotificationRead, UnreadCount
-from app.services import notifications
+from app.services.notifications import inbox as notifications
 
 router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"], route_class=TechxRoute)
 

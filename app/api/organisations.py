@@ -13,7 +13,7 @@ from app.core.etag import check_if_match, etag_for
 from app.core.pagination import CursorQuery, LimitQuery, Page
 from app.core.routing import TechxRoute
 from app.schemas.organisation import OrganisationCreate, OrganisationRead, OrganisationUpdate
-from app.services import organisations
+from app.services.accounts import organisations
 
 router = APIRouter(prefix="/api/v1/organisations", tags=["organisations"], route_class=TechxRoute)
 

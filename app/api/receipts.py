@@ -8,7 +8,7 @@ from app.api.deps import ContextDep, SessionDep
 from app.core.errors import problem_responses
 from app.core.routing import TechxRoute
 from app.schemas.receipt import Receipt, ReceiptVerification
-from app.services import receipts
+from app.services.initiatives import receipts
 
 router = APIRouter(prefix="/api/v1/receipts", tags=["receipts"], route_class=TechxRoute)
 

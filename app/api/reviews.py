@@ -20,7 +20,8 @@ from app.schemas.review import (
     ReviewerAssign,
     ScoreSubmission,
 )
-from app.services import initiatives, reviews
+from app.services.initiatives import records as initiatives
+from app.services.initiatives import reviews
 
 router = APIRouter(prefix="/api/v1", tags=["reviews"], route_class=TechxRoute)
 ReviewerUser = Annotated[User, require_role("reviewer")]

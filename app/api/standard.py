@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from app.core.errors import problem_responses
 from app.core.routing import TechxRoute
 from app.schemas.listing import METADATA_VERSION
-from app.services import standard
+from app.services.listings import standard
 
 router = APIRouter(prefix="/api/v1", tags=["standard"], route_class=TechxRoute)
 

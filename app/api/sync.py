@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 
+from app.api import idempotency
 from app.api.deps import ContextDep, SessionDep, require_scope
-from app.core import idempotency
 from app.core.errors import BadRequest, Forbidden, problem_responses
 from app.core.routing import TechxRoute
 from app.schemas.listing import METADATA_VERSION
@@ -19,8 +19,10 @@ from app.schemas.sync import (
     PushRequest,
     PushResponse,
 )
-from app.services import exchanges, sync_feed, sync_push
-from app.services.auth import Principal
+from app.services.accounts.tokens import Principal
+from app.services.federation import exchanges
+from app.services.federation import feed as sync_feed
+from app.services.federation import push as sync_push
 
 router = APIRouter(prefix="/api/v1/sync", tags=["sync"], route_class=TechxRoute)
 

@@ -11,7 +11,7 @@ from app.core.errors import problem_responses
 from app.core.etag import check_if_match, etag_for
 from app.core.routing import TechxRoute
 from app.schemas.user import ProfileUpdate, UserRead
-from app.services import users
+from app.services.accounts import users
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"], route_class=TechxRoute)
 

@@ -19,7 +19,7 @@ from app.schemas.webhook import (
     WebhookUpdate,
     WebhookWithSecret,
 )
-from app.services import webhooks
+from app.services.notifications import webhooks
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"], route_class=TechxRoute)
 

@@ -13,7 +13,7 @@ from app.models.base import Base
 class ListingIdentifier(Base):
     """One normalised identifier a listing carries; listings sharing a key form a cluster.
 
-    Rows are derived (``app.services.duplicates.refresh``) and go with their listing.
+    Rows are derived (``app.services.federation.duplicates.refresh``) and go with their listing.
     """
 
     __tablename__ = "listing_identifiers"

@@ -73,7 +73,7 @@ class Listing(Base):
     origin_id: Mapped[str] = mapped_column(String(100))
     origin_url: Mapped[str | None] = mapped_column(String(500))
     content_hash: Mapped[str] = mapped_column(String(64))
-    # Folded text (app.services.folding): the indexed document and the fields ranking weighs.
+    # Folded text (app.services.search.folding): the indexed document and the fields ranking weighs.
     search_text: Mapped[str] = mapped_column(Text)
     search_title: Mapped[str] = mapped_column(Text)
     search_keywords: Mapped[str] = mapped_column(Text)

@@ -3,16 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Self
 
 from pydantic import BaseModel, Field
 
-from app.models import Listing
-from app.models.base import utcnow
 from app.schemas.listing import SourceRead, Title
-
-if TYPE_CHECKING:
-    from app.services.duplicates import Report
 
 
 class DuplicateRef(BaseModel):
@@ -23,24 +17,6 @@ class DuplicateRef(BaseModel):
     owner: str = Field(description="Name of the owner organisation")
     status: str
     source: SourceRead
-
-    @classmethod
-    def of(cls, listing: Listing, **extra: object) -> Self:
-        return cls.model_validate(
-            {
-                "id": listing.id,
-                "title": listing.title,
-                "owner": listing.organisation.name,
-                "status": listing.status_at(utcnow()),
-                "source": SourceRead(
-                    exchange=listing.origin_exchange,
-                    source_id=listing.origin_id,
-                    version=listing.version,
-                    url=listing.origin_url,
-                ),
-                **extra,
-            }
-        )
 
 
 class ClusterMember(DuplicateRef):
@@ -71,21 +47,3 @@ class Duplicates(BaseModel):
     suggestions: list[Suggestion] = Field(
         description="Records with a similar title (and owner): possible duplicates, not linked"
     )
-
-    @classmethod
-    def of(cls, listing: Listing, report: Report) -> Self:
-        return cls(
-            id=listing.id,
-            identifiers=report.identifiers,
-            cluster=[
-                ClusterMember.of(member, identifiers=shared) for member, shared in report.cluster
-            ],
-            suggestions=[
-                Suggestion(
-                    listing=DuplicateRef.of(match.listing),
-                    score=match.score,
-                    reasons=[Reason(field=f, similarity=v) for f, v in match.reasons.items()],
-                )
-                for match in report.suggestions
-            ],
-        )

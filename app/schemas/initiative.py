@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -18,9 +18,6 @@ from pydantic import (
 
 from app.schemas.types import Name, NFCStr, ProvinceCode
 from app.vocabularies import codes
-
-if TYPE_CHECKING:
-    from app.models import Attachment, Initiative
 
 InitiativeClass = Literal["regular", "breakthrough"]
 InitiativeState = Literal[
@@ -218,40 +215,6 @@ class InitiativeSummary(BaseModel):
     created_at: datetime
     updated_at: datetime
 
-    @staticmethod
-    def public_fields(initiative: Initiative, *, overdue: bool, ip_status: str) -> dict[str, Any]:
-        amount, currency = initiative.funding_amount, initiative.funding_currency
-        return {
-            "id": initiative.id,
-            "state": initiative.state,
-            "state_entered_at": initiative.state_entered_at,
-            "overdue": overdue,
-            "title": initiative.title,
-            "summary": initiative.summary,
-            "authors": [
-                AuthorRead(name=a["name"], affiliation=a.get("affiliation"), share=a["share"])
-                for a in initiative.authors
-            ],
-            "owner_organisation_id": initiative.owner_organisation_id,
-            "initiative_class": initiative.initiative_class,
-            "strategic_group": initiative.strategic_group,
-            "st_field": initiative.st_field,
-            "ipc": initiative.ipc,
-            "trl": initiative.trl,
-            "funding_sought": (
-                FundingSought(amount=amount, currency=currency or "VND")
-                if amount is not None
-                else None
-            ),
-            "province": initiative.province,
-            "keywords": initiative.keywords,
-            "submitted_version": initiative.submitted_version,
-            "ip_status": ip_status,
-            "published_at": initiative.published_at,
-            "created_at": initiative.created_at,
-            "updated_at": initiative.updated_at,
-        }
-
 
 class InitiativeRead(InitiativeSummary):
     """The full record for those who may read confidential content; otherwise the public fields
@@ -263,32 +226,3 @@ class InitiativeRead(InitiativeSummary):
     claims: list[str] | None = None
     declarations: Declarations | None = None
     attachments: list[AttachmentRead] | None = None
-
-    @classmethod
-    def public(cls, initiative: Initiative, *, overdue: bool, ip_status: str) -> InitiativeRead:
-        fields = cls.public_fields(initiative, overdue=overdue, ip_status=ip_status)
-        return cls(**fields, access="public")
-
-    @classmethod
-    def full(
-        cls,
-        initiative: Initiative,
-        *,
-        overdue: bool,
-        ip_status: str,
-        attachments: list[Attachment],
-    ) -> InitiativeRead:
-        fields = cls.public_fields(initiative, overdue=overdue, ip_status=ip_status)
-        fields["authors"] = [AuthorRead.model_validate(a) for a in initiative.authors]
-        return cls(
-            **fields,
-            access="full",
-            owner_id=initiative.owner_id,
-            description=initiative.description,
-            claims=initiative.claims,
-            declarations=Declarations(
-                no_infringement=initiative.declares_no_infringement,
-                no_duplicate=initiative.declares_no_duplicate,
-            ),
-            attachments=[AttachmentRead.model_validate(a) for a in attachments],
-        )

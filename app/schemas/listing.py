@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime, timedelta
-from typing import Annotated, Any, Literal, Self
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
-from app.models import Listing
-from app.models.base import utcnow
 from app.schemas.types import NFCStr
 from app.schemas.vocabulary import (
     IpStatusCode,
@@ -61,7 +59,7 @@ def _unique(values: list[str]) -> list[str]:
 
 
 def _expiry(value: datetime) -> datetime:
-    now = utcnow()
+    now = datetime.now(UTC)
     if value <= now or value > now + MAX_LIFETIME:
         raise PydanticCustomError(
             "expiry_range",
@@ -80,7 +78,7 @@ def _not_null(value: Any) -> Any:
 def _synced_expiry(value: datetime) -> datetime:
     # The origin's record is authoritative: one that expired there arrives expired (and reads
     # as such); only the national limit on how far ahead a listing may run still applies.
-    if value > utcnow() + MAX_LIFETIME:
+    if value > datetime.now(UTC) + MAX_LIFETIME:
         raise PydanticCustomError(
             "expiry_range",
             "The expiry date must be at most {days} days ahead",
@@ -243,52 +241,3 @@ class ListingRead(BaseModel):
     content_hash: str = Field(description="SHA-256 of the canonical JSON of the metadata")
     created_at: datetime
     updated_at: datetime
-
-    @classmethod
-    def of(cls, listing: Listing, *, now: datetime | None = None, **extra: Any) -> Self:
-        """The record as readers see it (the organisation must be loaded)."""
-        price = None
-        if listing.price_currency is not None:
-            price = Price(
-                amount=listing.price_amount,
-                currency=listing.price_currency,
-                negotiable=bool(listing.price_negotiable),
-            )
-        texts = [listing.title, listing.summary, listing.description or {}]
-        return cls(
-            **{name: getattr(listing, name) for name in _COPIED},
-            price=price,
-            owner=OwnerRead.model_validate(listing.organisation, from_attributes=True),
-            language=[lang for lang in ("vi", "en") if any(t.get(lang) for t in texts)],
-            status=listing.status_at(now or utcnow()),
-            source=SourceRead(
-                exchange=listing.origin_exchange,
-                source_id=listing.origin_id,
-                version=listing.version,
-                url=listing.origin_url,
-            ),
-            **extra,
-        )
-
-
-_COPIED = (
-    "id",
-    "kind",
-    "title",
-    "summary",
-    "description",
-    "strategic_group",
-    "st_field",
-    "ipc",
-    "keywords",
-    "ip_numbers",
-    "trl",
-    "ip_status",
-    "transaction_types",
-    "province",
-    "expires_at",
-    "version",
-    "content_hash",
-    "created_at",
-    "updated_at",
-)

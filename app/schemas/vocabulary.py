@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from app.services import vocabularies
+from app import vocabularies
 
 
 def _checker(name: str) -> Callable[[str], str]:

@@ -6,13 +6,10 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from pydantic_core import PydanticCustomError
-
 from app import vocabularies
 from app.core.errors import NotFound
-
-# Codes listed in full in a validation message up to this many; longer lists point to the API.
-MAX_LISTED_CODES = 60
+from app.vocabularies import allowed_text as allowed_text
+from app.vocabularies import check as check
 
 
 class VocabularyNotFound(NotFound):
@@ -45,21 +42,3 @@ def codes(name: str) -> tuple[str, ...]:
 def labels(name: str) -> dict[str, dict[str, str]]:
     """Code → ``{"vi": ..., "en": ...}``."""
     return {term["code"]: term["label"] for term in vocabularies.load(name)["terms"]}
-
-
-def allowed_text(name: str) -> str:
-    allowed = codes(name)
-    if len(allowed) > MAX_LISTED_CODES:
-        return f"see /api/v1/vocabularies/{name}"
-    return ", ".join(allowed)
-
-
-def check(name: str, value: str) -> str:
-    """``value`` if it is a code of vocabulary ``name``; a validation error naming the codes."""
-    if value in codes(name):
-        return value
-    raise PydanticCustomError(
-        "vocabulary",
-        "'{value}' is not a code of vocabulary {vocabulary}; allowed: {allowed}",
-        {"value": value, "vocabulary": name, "allowed": allowed_text(name)},
-    )

@@ -7,6 +7,11 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from pydantic_core import PydanticCustomError
+
+# Codes listed in full in a validation message up to this many; longer lists point to the API.
+MAX_LISTED_CODES = 60
+
 
 @cache
 def load(name: str) -> dict[str, Any]:
@@ -22,3 +27,26 @@ def codes(name: str) -> list[str]:
 
 def role_scopes() -> dict[str, list[str]]:
     return {term["code"]: list(term["scopes"]) for term in load("roles")["terms"]}
+
+
+@cache
+def _code_set(name: str) -> frozenset[str]:
+    return frozenset(codes(name))
+
+
+def allowed_text(name: str) -> str:
+    allowed = codes(name)
+    if len(allowed) > MAX_LISTED_CODES:
+        return f"see /api/v1/vocabularies/{name}"
+    return ", ".join(allowed)
+
+
+def check(name: str, value: str) -> str:
+    """``value`` if it is a code of vocabulary ``name``; a validation error naming the codes."""
+    if value in _code_set(name):
+        return value
+    raise PydanticCustomError(
+        "vocabulary",
+        "'{value}' is not a code of vocabulary {vocabulary}; allowed: {allowed}",
+        {"value": value, "vocabulary": name, "allowed": allowed_text(name)},
+    )

@@ -59,7 +59,7 @@ async def _seed(url: str, progress_log: Any) -> None:
     from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
     from app.core.database import install_sqlite_hooks
-    from app.services import demo_listings
+    from app.demo import listings as demo_listings
 
     engine = create_async_engine(url)
     if engine.dialect.name == "sqlite":
@@ -83,8 +83,8 @@ async def _capture(url: str) -> list[list[Statement]]:
     import httpx
     from sqlalchemy import event
 
+    from app.context import AppContext
     from app.core.config import Settings
-    from app.core.context import AppContext
     from app.main import create_app
 
     settings = Settings(

@@ -1,0 +1,362 @@
+"""Token issuance: password, client-credentials and refresh grants, and token verification."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload, selectinload
+
+from app.core.config import Settings
+from app.core.errors import BadRequest, TooManyRequests, Unauthorized
+from app.core.security import (
+    Passwords,
+    TokenError,
+    decode_jwt,
+    encode_jwt,
+    new_opaque_token,
+    sha256_hex,
+    unverified_kid,
+)
+from app.models import ExchangeClient, LoginFailure, RefreshToken, User
+from app.models.base import utcnow
+from app.schemas.auth import TokenResponse
+from app.services.accounts.keys import KeyRing
+from app.vocabularies import role_scopes
+
+USER_BASE_SCOPES = ("profile",)
+
+
+class InvalidGrant(BadRequest):
+    slug, title = "invalid-grant", "Invalid grant"
+    commit = True  # failed logins and revoked families must persist
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, extra={"error": "invalid_grant"})
+
+
+class InvalidClient(Unauthorized):
+    slug, title = "invalid-client", "Invalid client"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(
+            detail,
+            extra={"error": "invalid_client"},
+            headers={"WWW-Authenticate": 'Basic realm="techx"'},
+        )
+
+
+class InvalidScope(BadRequest):
+    slug, title = "invalid-scope", "Invalid scope"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, extra={"error": "invalid_scope"})
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a person (``user``) or an exchange's machine client (``client``)."""
+
+    kind: str
+    subject: str
+    scopes: frozenset[str]
+    grant: str
+    user: User | None = None
+    client: ExchangeClient | None = None
+    roles: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.subject}"
+
+
+def scopes_for_roles(roles: list[str]) -> set[str]:
+    mapping = role_scopes()
+    scopes = set(USER_BASE_SCOPES)
+    for role in roles:
+        scopes.update(mapping.get(role, ()))
+    return scopes
+
+
+def _narrow(allowed: set[str], requested: str | None) -> set[str]:
+    if not requested:
+        return allowed
+    wanted = set(requested.split())
+    if not wanted <= allowed:
+        raise InvalidScope(
+            f"Scopes not granted to this account: {' '.join(sorted(wanted - allowed))}"
+        )
+    return wanted
+
+
+async def _sign(
+    session: AsyncSession,
+    keyring: KeyRing,
+    settings: Settings,
+    *,
+    subject: str,
+    scopes: set[str],
+    grant: str,
+    extra: dict[str, Any],
+) -> tuple[str, int]:
+    now = utcnow()
+    ttl = settings.auth.access_ttl_seconds
+    claims = {
+        "iss": settings.auth.issuer,
+        "aud": settings.auth.audience,
+        "sub": subject,
+        "iat": int(now.timestamp()),
+        "nbf": int(now.timestamp()),
+        "exp": int((now + timedelta(seconds=ttl)).timestamp()),
+        "jti": uuid.uuid4().hex,
+        "scope": " ".join(sorted(scopes)),
+        "gty": grant,
+        **extra,
+    }
+    return encode_jwt(claims, await keyring.active_key(session)), ttl
+
+
+async def _issue_refresh(
+    session: AsyncSession, settings: Settings, *, user: User, scopes: set[str], family: uuid.UUID
+) -> str:
+    token = new_opaque_token()
+    session.add(
+        RefreshToken(
+            token_hash=sha256_hex(token),
+            family_id=family,
+            user_id=user.id,
+            scope=" ".join(sorted(scopes)),
+            expires_at=utcnow() + timedelta(days=settings.auth.refresh_ttl_days),
+        )
+    )
+    await session.flush()
+    return token
+
+
+async def _user_tokens(
+    session: AsyncSession,
+    keyring: KeyRing,
+    settings: Settings,
+    *,
+    user: User,
+    scopes: set[str],
+    grant: str,
+    family: uuid.UUID,
+) -> TokenResponse:
+    access, ttl = await _sign(
+        session,
+        keyring,
+        settings,
+        subject=f"user:{user.id}",
+        scopes=scopes,
+        grant=grant,
+        extra={"roles": user.roles},
+    )
+    refresh = await _issue_refresh(session, settings, user=user, scopes=scopes, family=family)
+    return TokenResponse(
+        access_token=access, expires_in=ttl, scope=" ".join(sorted(scopes)), refresh_token=refresh
+    )
+
+
+async def _check_login_rate(session: AsyncSession, settings: Settings, account: str) -> None:
+    window = settings.auth.login_window_seconds
+    since = utcnow() - timedelta(seconds=window)
+    count, oldest = (
+        await session.execute(
+            select(func.count(), func.min(LoginFailure.failed_at)).where(
+                LoginFailure.account == account, LoginFailure.failed_at > since
+            )
+        )
+    ).one()
+    if count >= settings.auth.login_max_failures and oldest is not None:
+        retry = max(1, int((oldest - since).total_seconds()) + 1)
+        raise TooManyRequests(
+            "Too many failed logins for this account; try again later",
+            headers={"Retry-After": str(retry)},
+        )
+
+
+async def password_grant(
+    session: AsyncSession,
+    *,
+    username: str,
+    password: str,
+    scope: str | None,
+    settings: Settings,
+    keyring: KeyRing,
+    passwords: Passwords,
+) -> TokenResponse:
+    """Exchange an e-mail and password for an access and a refresh token."""
+    account = username.strip().lower()
+    await _check_login_rate(session, settings, account)
+    user = await session.scalar(
+        select(User).where(User.email == account).options(selectinload(User.role_rows))
+    )
+    if not await passwords.verify_async(user.password_hash if user else None, password) or (
+        user is None or not user.is_active
+    ):
+        session.add(LoginFailure(account=account))
+        raise InvalidGrant("Unknown account or wrong password")
+    await session.execute(delete(LoginFailure).where(LoginFailure.account == account))
+    scopes = _narrow(scopes_for_roles(user.roles), scope)
+    return await _user_tokens(
+        session, keyring, settings, user=user, scopes=scopes, grant="password", family=uuid.uuid4()
+    )
+
+
+async def refresh_grant(
+    session: AsyncSession, *, refresh_token: str, settings: Settings, keyring: KeyRing
+) -> TokenResponse:
+    """Rotate a refresh token; presenting a used one revokes its whole family."""
+    now = utcnow()
+    row = await session.scalar(
+        select(RefreshToken).where(RefreshToken.token_hash == sha256_hex(refresh_token))
+    )
+    if row is None or row.revoked_at is not None or row.expires_at <= now:
+        raise InvalidGrant("The refresh token is unknown, expired or revoked")
+    if row.used_at is not None:
+        await revoke_family(session, row.family_id)
+        raise InvalidGrant("The refresh token was already used; the session has been revoked")
+    row.used_at = now
+    user = await session.scalar(
+        select(User).where(User.id == row.user_id).options(selectinload(User.role_rows))
+    )
+    if user is None or not user.is_active:
+        raise InvalidGrant("The account is disabled")
+    scopes = set(row.scope.split()) & scopes_for_roles(user.roles)
+    return await _user_tokens(
+        session,
+        keyring,
+        settings,
+        user=user,
+        scopes=scopes,
+        grant="password",
+        family=row.family_id,
+    )
+
+
+async def revoke_family(session: AsyncSession, family_id: uuid.UUID) -> None:
+    await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+async def revoke_user_sessions(session: AsyncSession, user_id: uuid.UUID) -> None:
+    """Revoke every refresh token of a user (password changed, account disabled)."""
+    await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+async def revoke(session: AsyncSession, *, token: str) -> None:
+    """RFC 7009 revocation of a refresh token and its family; unknown tokens are ignored."""
+    row = await session.scalar(
+        select(RefreshToken).where(RefreshToken.token_hash == sha256_hex(token))
+    )
+    if row is not None:
+        await revoke_family(session, row.family_id)
+
+
+async def client_credentials_grant(
+    session: AsyncSession,
+    *,
+    client_id: str,
+    client_secret: str,
+    scope: str | None,
+    settings: Settings,
+    keyring: KeyRing,
+    passwords: Passwords,
+) -> TokenResponse:
+    """Exchange an exchange client's id and secret for an access token (no refresh token)."""
+    client = await session.scalar(
+        select(ExchangeClient).where(ExchangeClient.client_id == client_id)
+    )
+    valid = await passwords.verify_async(client.secret_hash if client else None, client_secret)
+    if client is not None and not valid and client.previous_secret_hash:
+        expires = client.previous_secret_expires_at
+        if expires is not None and expires > utcnow():
+            valid = await passwords.verify_async(client.previous_secret_hash, client_secret)
+    if client is None or not valid or not client.is_active:
+        raise InvalidClient("Unknown client, wrong secret or disabled client")
+    scopes = _narrow(set(client.scopes), scope)
+    access, ttl = await _sign(
+        session,
+        keyring,
+        settings,
+        subject=f"client:{client.client_id}",
+        scopes=scopes,
+        grant="client_credentials",
+        extra={"exchange": client.exchange_code},
+    )
+    return TokenResponse(access_token=access, expires_in=ttl, scope=" ".join(sorted(scopes)))
+
+
+async def authenticate(
+    session: AsyncSession, token: str, *, settings: Settings, keyring: KeyRing
+) -> Principal:
+    """Verify a bearer token and load the live account behind it."""
+    try:
+        kid = unverified_kid(token)
+        key, retired_at = await keyring.public_key(session, kid)
+    except (TokenError, KeyError) as exc:
+        raise Unauthorized("The access token is invalid") from exc
+    if (
+        retired_at is not None
+        and utcnow().timestamp() - retired_at > settings.auth.key_grace_seconds
+    ):
+        raise Unauthorized("The access token was signed by a retired key")
+    try:
+        claims = decode_jwt(
+            token, key, audience=settings.auth.audience, issuer=settings.auth.issuer
+        )
+    except TokenError as exc:
+        raise Unauthorized("The access token is invalid or expired") from exc
+    kind, _, subject = str(claims["sub"]).partition(":")
+    scopes = frozenset(str(claims.get("scope", "")).split())
+    grant = str(claims.get("gty", ""))
+    if kind == "user":
+        return await _user_principal(session, subject, scopes, grant)
+    if kind == "client":
+        client = await session.scalar(
+            select(ExchangeClient).where(ExchangeClient.client_id == subject)
+        )
+        if client is None or not client.is_active:
+            raise Unauthorized("The client is disabled")
+        return Principal(
+            kind="client",
+            subject=subject,
+            scopes=scopes & frozenset(client.scopes),
+            grant=grant,
+            client=client,
+        )
+    raise Unauthorized("The access token has an unknown subject")
+
+
+async def _user_principal(
+    session: AsyncSession, subject: str, scopes: frozenset[str], grant: str
+) -> Principal:
+    try:
+        user_id = uuid.UUID(subject)
+    except ValueError as exc:
+        raise Unauthorized("The access token has an unknown subject") from exc
+    # Every authenticated request runs this: one joined query, not a second one for the roles.
+    result = await session.scalars(
+        select(User).where(User.id == user_id).options(joinedload(User.role_rows))
+    )
+    user = result.unique().one_or_none()
+    if user is None or not user.is_active:
+        raise Unauthorized("The account is disabled")
+    roles = frozenset(user.roles)
+    # Roles removed since the token was issued stop working at once.
+    live_scopes = scopes & frozenset(scopes_for_roles(list(roles)))
+    return Principal(
+        kind="user", subject=subject, scopes=live_scopes, grant=grant, user=user, roles=roles
+    )

@@ -1,0 +1,133 @@
+"""Submission receipts: freeze an initiative's content, hash it, sign the hash; verify later."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.security import ALGORITHM, sha256_hex, sign_detached, verify_detached
+from app.models import Attachment, Initiative, InitiativeVersion, User
+from app.models.base import utcnow
+from app.schemas.receipt import Receipt, ReceiptProblem, ReceiptVerification
+from app.services.accounts.keys import KeyRing
+from app.services.audit import canonical_json
+
+
+def content_of(initiative: Initiative, attachments: list[Attachment]) -> dict[str, Any]:
+    """Everything the authors submitted, confidential fields and attachment hashes included."""
+    amount = initiative.funding_amount
+    return {
+        "title": initiative.title,
+        "summary": initiative.summary,
+        "description": initiative.description,
+        "claims": initiative.claims,
+        "authors": initiative.authors,
+        "owner_organisation_id": (
+            str(initiative.owner_organisation_id) if initiative.owner_organisation_id else None
+        ),
+        "initiative_class": initiative.initiative_class,
+        "strategic_group": initiative.strategic_group,
+        "st_field": initiative.st_field,
+        "ipc": initiative.ipc,
+        "trl": initiative.trl,
+        "funding_sought": (
+            {"amount": amount, "currency": initiative.funding_currency}
+            if amount is not None
+            else None
+        ),
+        "province": initiative.province,
+        "keywords": initiative.keywords,
+        "declarations": {
+            "no_infringement": initiative.declares_no_infringement,
+            "no_duplicate": initiative.declares_no_duplicate,
+        },
+        "attachments": sorted(a.sha256 for a in attachments),
+    }
+
+
+def content_hash(content: dict[str, Any]) -> str:
+    return sha256_hex(canonical_json(content))
+
+
+def _rfc3339_now() -> str:
+    return utcnow().isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+async def freeze(
+    session: AsyncSession,
+    initiative: Initiative,
+    *,
+    attachments: list[Attachment],
+    by: User,
+    keyring: KeyRing,
+) -> InitiativeVersion:
+    """Store the next immutable version and the receipt signed with the active key."""
+    number = initiative.submitted_version + 1
+    content = content_of(initiative, attachments)
+    key = await keyring.active_key(session)
+    payload: dict[str, Any] = {
+        "initiative_id": str(initiative.id),
+        "version": number,
+        "content_hash": content_hash(content),
+        "issued_at": _rfc3339_now(),
+        "kid": key.kid,
+        "alg": key.algorithm,
+    }
+    signature = sign_detached(canonical_json(payload).encode(), key)
+    version = InitiativeVersion(
+        initiative_id=initiative.id,
+        number=number,
+        content=content,
+        content_hash=payload["content_hash"],
+        receipt={**payload, "signature": signature},
+        submitted_by=by.id,
+    )
+    session.add(version)
+    initiative.submitted_version = number
+    await session.flush()
+    return version
+
+
+async def _stored(session: AsyncSession, receipt: Receipt) -> InitiativeVersion | None:
+    try:
+        initiative_id = uuid.UUID(receipt.initiative_id)
+    except ValueError:
+        return None
+    version: InitiativeVersion | None = await session.scalar(
+        select(InitiativeVersion).where(
+            InitiativeVersion.initiative_id == initiative_id,
+            InitiativeVersion.number == receipt.version,
+        )
+    )
+    return version
+
+
+def _invalid(reason: ReceiptProblem) -> ReceiptVerification:
+    return ReceiptVerification(valid=False, reason=reason)
+
+
+async def verify(
+    session: AsyncSession, receipt: Receipt, *, keyring: KeyRing
+) -> ReceiptVerification:
+    """Authentic (signed by one of our keys, retired ones included) and matching the stored
+    version. The signature is checked first, so a forged receipt learns nothing stored."""
+    if receipt.alg != ALGORITHM:
+        return _invalid("unsupported-algorithm")
+    try:
+        key, _retired_at = await keyring.public_key(session, receipt.kid)
+    except KeyError:
+        return _invalid("unknown-key")
+    payload = canonical_json(receipt.model_dump(exclude={"signature"}))
+    if not verify_detached(payload.encode(), receipt.signature, key):
+        return _invalid("bad-signature")
+    stored = await _stored(session, receipt)
+    if stored is None:
+        return _invalid("version-not-found")
+    if stored.content_hash != receipt.content_hash:
+        return _invalid("content-mismatch")
+    if content_hash(stored.content) != stored.content_hash:
+        return _invalid("stored-content-altered")
+    return ReceiptVerification(valid=True)

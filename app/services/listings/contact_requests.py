@@ -1,0 +1,94 @@
+"""Contact requests: the platform's channel between a reader and a listing's owner organisation."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from app.core.errors import Conflict
+from app.core.pagination import keyset_page
+from app.models import ContactRequest, Listing, User
+from app.models.base import utcnow
+from app.schemas.contact_request import ContactRequestCreate
+from app.services.notifications import inbox
+
+NOTIFICATION_KIND = "listing.contact_request"
+
+
+class ListingNotOpen(Conflict):
+    slug, title = "listing-not-open", "Listing not open for contact"
+
+
+class OwnListing(Conflict):
+    slug, title = "own-listing", "Listing of your own organisation"
+
+
+async def _load(session: AsyncSession, request_id: object) -> ContactRequest:
+    loaded = await session.scalar(
+        select(ContactRequest)
+        .where(ContactRequest.id == request_id)
+        .options(selectinload(ContactRequest.requester).selectinload(User.organisation))
+        .execution_options(populate_existing=True)
+    )
+    assert loaded is not None
+    return loaded
+
+
+async def _notify_owners(session: AsyncSession, listing: Listing, request: ContactRequest) -> None:
+    members = await session.scalars(
+        select(User.id).where(
+            User.organisation_id == listing.organisation_id, User.is_active.is_(True)
+        )
+    )
+    title = listing.title.get("en") or listing.title["vi"]
+    for user_id in members:
+        await inbox.notify(
+            session,
+            user_id=user_id,
+            kind=NOTIFICATION_KIND,
+            title={
+                "vi": f"Yêu cầu liên hệ mới: {listing.title['vi']}",
+                "en": f"New contact request: {title}",
+            },
+            data={"listing_id": str(listing.id), "contact_request_id": str(request.id)},
+        )
+
+
+async def create(
+    session: AsyncSession, listing: Listing, data: ContactRequestCreate, *, by: User
+) -> ContactRequest:
+    """Send a message to the owner organisation of an active listing."""
+    if listing.status_at(utcnow()) != "active":
+        raise ListingNotOpen("Only active listings take contact requests")
+    if by.organisation_id is not None and by.organisation_id == listing.organisation_id:
+        raise OwnListing("This listing belongs to your own organisation")
+    request = ContactRequest(
+        listing_id=listing.id,
+        organisation_id=listing.organisation_id,
+        requester_id=by.id,
+        message=data.message,
+    )
+    session.add(request)
+    await session.flush()
+    await _notify_owners(session, listing, request)
+    return await _load(session, request.id)
+
+
+async def list_page(
+    session: AsyncSession, listing: Listing, *, cursor: str | None, limit: int
+) -> tuple[list[ContactRequest], str | None]:
+    """The contact requests a listing received, oldest first."""
+    stmt = (
+        select(ContactRequest)
+        .where(ContactRequest.listing_id == listing.id)
+        .options(selectinload(ContactRequest.requester).selectinload(User.organisation))
+    )
+    return await keyset_page(
+        session,
+        stmt,
+        order=(ContactRequest.created_at, ContactRequest.id),
+        cursor=cursor,
+        limit=limit,
+        purpose="listing-contact-requests",
+    )

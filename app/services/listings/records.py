@@ -1,0 +1,258 @@
+"""Listings: create, read, update and renew technology offers and requests of an organisation."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from app.core.errors import Forbidden, NotFound, Unprocessable
+from app.models import Listing, Organisation, User
+from app.models.base import utcnow
+from app.models.listing import LOCAL_EXCHANGE
+from app.schemas.listing import DEFAULT_LIFETIME, ListingCreate, ListingUpdate, Renewal
+from app.services import vocabularies
+from app.services.accounts.tokens import Principal
+from app.services.federation import duplicates, feed
+from app.services.search.folding import search_key
+
+# Roles that may publish listings: scientists, enterprises, funds (for their partners), operators.
+AUTHOR_ROLES = frozenset({"scientist", "enterprise", "fund", "admin"})
+
+# The metadata the content hash covers (provenance, timestamps and expiry are not content).
+HASHED_FIELDS = (
+    "kind",
+    "title",
+    "summary",
+    "description",
+    "strategic_group",
+    "st_field",
+    "ipc",
+    "keywords",
+    "trl",
+    "ip_status",
+    "transaction_types",
+    "price_amount",
+    "price_currency",
+    "price_negotiable",
+    "province",
+    "status",
+    "organisation_id",
+)
+
+
+class ListingNotFound(NotFound):
+    slug, title = "listing-not-found", "Listing not found"
+
+
+class OwnerUnknown(Unprocessable):
+    slug, title = "owner-unknown", "No owner organisation"
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who reads or edits: members of a listing's organisation and administrators may edit it."""
+
+    user_id: uuid.UUID | None = None
+    organisation_id: uuid.UUID | None = None
+    is_admin: bool = False
+
+    def can_read(self, listing: Listing) -> bool:
+        """Withdrawn listings are seen only by those who may edit them."""
+        return listing.status != "withdrawn" or self.can_edit(listing)
+
+    def can_edit(self, listing: Listing) -> bool:
+        if listing.origin_exchange != LOCAL_EXCHANGE:
+            return False  # single writer: only the origin exchange changes its records
+        if self.is_admin:
+            return True
+        return self.organisation_id is not None and self.organisation_id == listing.organisation_id
+
+
+ANONYMOUS = Viewer()
+
+
+def viewer_of(principal: Principal | None) -> Viewer:
+    if principal is None or principal.user is None:
+        return ANONYMOUS
+    return Viewer(
+        user_id=principal.user.id,
+        organisation_id=principal.user.organisation_id,
+        is_admin="admin" in principal.roles,
+    )
+
+
+def search_columns(
+    values: dict[str, Any], *, key: Callable[[str], str] = search_key
+) -> dict[str, str]:
+    """The folded columns search indexes and ranks, from a listing's column values."""
+
+    def texts(language_map: dict[str, str] | None) -> str:
+        return " ".join(filter(None, map(key, (language_map or {}).values())))
+
+    title = texts(values["title"])
+    keywords = " ".join(filter(None, map(key, values.get("keywords") or [])))
+    summary = texts(values["summary"])
+    rest = [texts(values.get("description")), key(" ".join(values.get("ipc") or []))]
+    return {
+        "search_title": title,
+        "search_keywords": keywords,
+        "search_summary": summary,
+        "search_text": " ".join(part for part in (title, keywords, summary, *rest) if part),
+    }
+
+
+def content_hash(values: dict[str, Any]) -> str:
+    """SHA-256 of the canonical JSON (sorted keys, no spaces, UTF-8) of the hashed fields."""
+    metadata = {name: values.get(name) for name in HASHED_FIELDS}
+    # Hashed only when present, so records without IP numbers keep the hash peers already hold.
+    if values.get("ip_numbers"):
+        metadata["ip_numbers"] = values["ip_numbers"]
+    metadata["organisation_id"] = str(metadata["organisation_id"])
+    canonical = json.dumps(metadata, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def derived_columns(
+    values: dict[str, Any], *, key: Callable[[str], str] = search_key
+) -> dict[str, str]:
+    """Search columns and content hash: computed for every insert and update. ``key`` may be a
+    faster equivalent of ``search_key`` (bulk loads cache repeated text)."""
+    return {**search_columns(values, key=key), "content_hash": content_hash(values)}
+
+
+def column_values(data: ListingCreate) -> dict[str, Any]:
+    """The listing columns a complete record sets (price split, owner and expiry left out)."""
+    return _column_values(data, exclude_unset=False)
+
+
+async def _published(session: AsyncSession, listing: Listing) -> None:
+    await feed.record(
+        session,
+        op="upsert",
+        listing_id=listing.id,
+        origin_exchange=listing.origin_exchange,
+        origin_id=listing.origin_id,
+        version=listing.version,
+    )
+
+
+def _column_values(data: ListingCreate | ListingUpdate, *, exclude_unset: bool) -> dict[str, Any]:
+    values = data.model_dump(
+        mode="json",
+        exclude_unset=exclude_unset,
+        exclude={"price", "expires_at", "organisation_id"},
+    )
+    if "price" in data.model_fields_set or not exclude_unset:
+        price = data.price
+        values["price_amount"] = price.amount if price else None
+        values["price_currency"] = price.currency if price else None
+        values["price_negotiable"] = price.negotiable if price else None
+    return values
+
+
+async def _owner(
+    session: AsyncSession, data: ListingCreate, *, by: User, admin: bool
+) -> Organisation:
+    organisation_id = data.organisation_id or by.organisation_id
+    if data.organisation_id and data.organisation_id != by.organisation_id and not admin:
+        raise Forbidden("Only administrators may list a technology for another organisation")
+    organisation = await session.get(Organisation, organisation_id) if organisation_id else None
+    if organisation is None:
+        raise OwnerUnknown(
+            "Name the owner organisation: your account belongs to none, or it does not exist",
+            extra={
+                "errors": [
+                    {"loc": ["body", "organisation_id"], "msg": "required", "type": "missing"}
+                ]
+            },
+        )
+    return organisation
+
+
+async def create(
+    session: AsyncSession, data: ListingCreate, *, by: User, viewer: Viewer
+) -> Listing:
+    """Publish a listing owned by the author's organisation (or, for admins, the one named)."""
+    organisation = await _owner(session, data, by=by, admin=viewer.is_admin)
+    listing_id = uuid.uuid4()
+    values = _column_values(data, exclude_unset=False)
+    if values["province"] is None and organisation.province in vocabularies.codes("provinces"):
+        values["province"] = organisation.province
+    values.update(
+        id=listing_id,
+        organisation_id=organisation.id,
+        created_by_id=by.id,
+        expires_at=data.expires_at or utcnow() + DEFAULT_LIFETIME,
+        origin_exchange=LOCAL_EXCHANGE,
+        origin_id=str(listing_id),
+    )
+    listing = Listing(**values, **derived_columns(values))
+    listing.organisation = organisation
+    session.add(listing)
+    await session.flush()
+    await duplicates.refresh(session, listing.id)
+    await _published(session, listing)
+    return listing
+
+
+async def get_visible(session: AsyncSession, listing_id: uuid.UUID, *, viewer: Viewer) -> Listing:
+    """A listing the viewer may read: withdrawn ones only for their organisation and admins."""
+    listing = await session.scalar(
+        select(Listing).where(Listing.id == listing_id).options(selectinload(Listing.organisation))
+    )
+    if listing is None or not viewer.can_read(listing):
+        raise ListingNotFound(f"No listing {listing_id}")
+    return listing
+
+
+async def get_editable(session: AsyncSession, listing_id: uuid.UUID, *, viewer: Viewer) -> Listing:
+    """A listing the viewer may change; any other answers 404, as if it did not exist."""
+    listing = await get_visible(session, listing_id, viewer=viewer)
+    if not viewer.can_edit(listing):
+        raise ListingNotFound(f"No listing {listing_id} that you can edit")
+    return listing
+
+
+def _current_values(listing: Listing) -> dict[str, Any]:
+    return {name: getattr(listing, name) for name in (*HASHED_FIELDS, "ip_numbers")}
+
+
+async def update(session: AsyncSession, listing: Listing, data: ListingUpdate) -> Listing:
+    """Apply the fields that were sent; the version and content hash follow."""
+    for name, value in _column_values(data, exclude_unset=True).items():
+        setattr(listing, name, value)
+    for name, value in derived_columns(_current_values(listing)).items():
+        setattr(listing, name, value)
+    await session.flush()
+    await duplicates.refresh(session, listing.id)
+    await _published(session, listing)
+    return listing
+
+
+async def renew(session: AsyncSession, listing: Listing, data: Renewal) -> Listing:
+    """Move the expiry date forward (default: one year from now); an expired listing reopens."""
+    listing.expires_at = data.expires_at or utcnow() + DEFAULT_LIFETIME
+    if listing.status == "expired":
+        listing.status = "active"
+        listing.content_hash = content_hash(_current_values(listing))
+    await session.flush()
+    await _published(session, listing)
+    return listing
+
+
+async def set_ip_status(session: AsyncSession, listing: Listing, status: str) -> None:
+    """Follow the linked IP records; the content hash covers ``ip_status``, so it moves too."""
+    if listing.ip_status == status:
+        return
+    listing.ip_status = status
+    listing.content_hash = content_hash(_current_values(listing))
+    await session.flush()
+    await _published(session, listing)

@@ -1,0 +1,167 @@
+"""Listing search: one interface over SQLite FTS5 and PostgreSQL tsvector.
+
+Order with ``q``: (score, seq) descending, where the score of the most recent
+``RANKED_CANDIDATES`` matches is their weighted word hits and every older match scores 0
+(and so follows, newest first). Without ``q``: seq descending. A cursor carries the position,
+the query's fingerprint and the first page's snapshot (highest seq and clock), so paging neither
+repeats nor skips a row while listings are added.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.database import is_sqlite
+from app.core.errors import InvalidCursor
+from app.core.pagination import decode_cursor, encode_cursor
+from app.models import Listing
+from app.models.base import utcnow
+from app.services.search import facets as search_facets
+from app.services.search import sql
+from app.services.search.folding import terms as query_terms
+from app.services.search.postgres import PostgresSearch
+from app.services.search.sql import Plan, Position, Scope, SearchBackend, SearchFilters
+from app.services.search.sql import Snapshot as Snapshot
+from app.services.search.sqlite import SqliteSearch
+
+CURSOR_PURPOSE = "listings-search"
+
+
+@dataclass
+class SearchResult:
+    hits: list[tuple[Listing, int | None]]
+    next_cursor: str | None
+    total: int | None = None
+    facets: dict[str, dict[str, int]] | None = None
+
+
+@dataclass
+class _Cursor:
+    snapshot: Snapshot
+    after: Position
+    floor: int | None  # lowest ranked seq, once known; None while unknown or all are ranked
+
+
+def backend_for(session: AsyncSession) -> SearchBackend:
+    return SqliteSearch() if is_sqlite(session) else PostgresSearch()
+
+
+def fingerprint(terms: list[str], filters: SearchFilters) -> str:
+    data = json.dumps([terms, asdict(filters)], sort_keys=True, default=list)
+    return hashlib.sha256(data.encode()).hexdigest()[:16]
+
+
+def _encode(state: _Cursor, key: str) -> str:
+    return encode_cursor(
+        {
+            "q": key,
+            "h": state.snapshot.high_water,
+            "t": state.snapshot.now.isoformat(),
+            "s": state.after.score,
+            "k": state.after.seq,
+            "f": state.floor,
+        },
+        purpose=CURSOR_PURPOSE,
+    )
+
+
+def _decode(cursor: str, key: str) -> _Cursor:
+    data = decode_cursor(cursor, purpose=CURSOR_PURPOSE)
+    if data.get("q") != key:
+        raise InvalidCursor("The cursor belongs to another query or other filters")
+    try:
+        snapshot = Snapshot(high_water=int(data["h"]), now=datetime.fromisoformat(data["t"]))
+        floor = None if data.get("f") is None else int(data["f"])
+        return _Cursor(snapshot, Position(int(data["s"]), int(data["k"])), floor)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InvalidCursor("The cursor is malformed") from exc
+
+
+async def _snapshot(session: AsyncSession) -> Snapshot:
+    high_water = await session.scalar(select(func.coalesce(func.max(Listing.seq), 0)))
+    return Snapshot(high_water=int(high_water or 0), now=utcnow())
+
+
+async def _floor(session: AsyncSession, plan: Plan) -> int | None:
+    """The lowest ranked seq when the candidate set is full (older matches exist unscored)."""
+    count, lowest = (await session.execute(sql.candidate_floor(plan))).one()
+    return int(lowest) if count >= sql.RANKED_CANDIDATES else None
+
+
+async def _ranked(
+    session: AsyncSession, plan: Plan, after: Position | None, floor: int | None, limit: int
+) -> tuple[list[tuple[Listing, int]], int | None]:
+    """Up to ``limit + 1`` rows in (score, seq) order, scored candidates then older matches."""
+    rows: list[tuple[Listing, int]] = []
+    in_tail = after is not None and after.score == 0 and floor is not None and after.seq < floor
+    if not in_tail:
+        stmt = sql.ranked_page(plan, after=after, limit=limit + 1)
+        rows = [(listing, int(score)) for listing, score in (await session.execute(stmt)).all()]
+        if len(rows) > limit:
+            return rows, floor
+        # A first page that ran out of candidates saw them all: nothing older is unscored.
+        floor = None if after is None else await _floor(session, plan)
+        if floor is None:
+            return rows, floor
+    below = after.seq if in_tail and after is not None else floor
+    stmt = sql.ordered_page(plan, below=below, limit=limit + 1 - len(rows))
+    rows += [(listing, 0) for listing in (await session.scalars(stmt)).all()]
+    return rows, floor
+
+
+async def _ordered(
+    session: AsyncSession, plan: Plan, after: Position | None, limit: int
+) -> list[tuple[Listing, int]]:
+    stmt = sql.ordered_page(plan, below=after.seq if after else None, limit=limit + 1)
+    return [(listing, 0) for listing in (await session.scalars(stmt)).all()]
+
+
+async def _page(
+    session: AsyncSession, plan: Plan, state: _Cursor | None, key: str, limit: int
+) -> tuple[list[tuple[Listing, int]], str | None]:
+    """The rows of one page and the cursor after it, if more follow."""
+    after = state.after if state else None
+    floor = state.floor if state else None
+    if plan.terms:
+        rows, floor = await _ranked(session, plan, after, floor, limit)
+    else:
+        rows = await _ordered(session, plan, after, limit)
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    last, last_score = rows[-1]
+    position = Position(last_score, last.seq)
+    return rows, _encode(_Cursor(plan.snapshot, position, floor), key)
+
+
+async def search(
+    session: AsyncSession,
+    *,
+    q: str | None,
+    filters: SearchFilters,
+    scope: Scope,
+    cursor: str | None,
+    limit: int,
+    with_facets: bool,
+) -> SearchResult:
+    """One page of listings matching ``q`` and the filters, with facet counts if asked."""
+    terms = query_terms(q or "")
+    key = fingerprint(terms, filters)
+    state = _decode(cursor, key) if cursor else None
+    snapshot = state.snapshot if state else await _snapshot(session)
+    plan = Plan(backend_for(session), tuple(terms), filters, snapshot, scope)
+    await plan.backend.prepare(session)
+    rows, next_cursor = await _page(session, plan, state, key, limit)
+    result = SearchResult(
+        hits=[(listing, score if terms else None) for listing, score in rows],
+        next_cursor=next_cursor,
+    )
+    if with_facets:
+        result.total, result.facets = await search_facets.count(session, plan)
+    return result
