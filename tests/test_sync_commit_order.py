@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import delete, select, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from app.context import AppContext
 from app.core.database import is_sqlite
@@ -72,6 +72,30 @@ async def test_change_committed_late_by_a_slow_transaction_is_not_skipped(
     finally:
         await slow.close()
         await fast.close()
+        async with base_ctx.sessionmaker() as cleanup:
+            await cleanup.execute(delete(ChangeEntry).where(ChangeEntry.origin_exchange == MARK))
+            await cleanup.commit()
+
+
+async def test_a_transaction_open_in_another_database_does_not_hold_the_feed_back(
+    base_ctx: AppContext,
+) -> None:
+    if is_sqlite(base_ctx.engine):
+        pytest.skip("SQLite has no other database on its server")
+    cursor = await _tail(base_ctx)
+    other_url = base_ctx.engine.url.set(database="postgres")
+    other = create_async_engine(other_url)
+    try:
+        async with other.connect() as elsewhere:
+            await elsewhere.execute(text("SELECT pg_current_xact_id()"))  # holds an xid, open
+            async with base_ctx.sessionmaker() as writer:
+                await _tombstone(writer, "after-foreign")
+                await writer.commit()
+            seen, cursor = await _read(base_ctx, cursor)
+            assert seen == ["after-foreign"]
+            await elsewhere.rollback()
+    finally:
+        await other.dispose()
         async with base_ctx.sessionmaker() as cleanup:
             await cleanup.execute(delete(ChangeEntry).where(ChangeEntry.origin_exchange == MARK))
             await cleanup.commit()

@@ -3,9 +3,10 @@
 Order is ``(xid, seq)``. ``seq`` is taken at insert but becomes visible at commit, so reading
 ``seq > last`` would skip a row that a slow transaction commits late. On PostgreSQL each row
 carries its writing transaction id, and a reader serves only rows of transactions older than its
-snapshot's ``xmin``: all of those have ended, so no row can later appear before a position
-already served. SQLite writers are serialised (``BEGIN IMMEDIATE``), so ``seq`` order is commit
-order there and ``xid`` stays 0.
+snapshot's first transaction still in progress in this database: all older ones have ended, so
+no row can later appear before a position already served (transactions of other databases on
+the same server cannot write here and do not hold the feed back). SQLite writers are serialised
+(``BEGIN IMMEDIATE``), so ``seq`` order is commit order there and ``xid`` stays 0.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
     or_,
     select,
     true,
@@ -74,17 +76,32 @@ def _writer_xid(session: AsyncSession) -> Any:
     return 0 if is_sqlite(session) else _as_bigint(func.pg_current_xact_id())
 
 
+# The oldest transaction that may still write here: the first id in progress in the reader's
+# snapshot, unless pg_stat_activity shows it belongs to another database (whose transactions
+# cannot write these tables). Unknown ones (finished since, prepared, hidden) count as ours.
+_HORIZON = literal_column(
+    """(SELECT COALESCE(
+        (SELECT min(x::text::bigint) FROM pg_snapshot_xip(pg_current_snapshot()) AS x
+          WHERE NOT EXISTS (
+            SELECT 1 FROM pg_stat_activity AS a
+             WHERE a.datname IS NOT NULL AND a.datname <> current_database()
+               AND a.backend_xid IS NOT NULL
+               AND a.backend_xid::text::bigint = x::text::bigint % 4294967296)),
+        pg_snapshot_xmax(pg_current_snapshot())::text::bigint))""",
+    type_=BigInteger,
+)
+
+
 def _settled(session: AsyncSession) -> ColumnElement[bool]:
-    """Rows no transaction can still precede: older than the snapshot's xmin (PostgreSQL).
+    """Rows no transaction of this database can still precede (PostgreSQL).
 
     Rows of the reader's own transaction are visible to it as well; a feed request writes
     nothing, so this only matters when one transaction writes and reads.
     """
     if is_sqlite(session):
         return true()
-    xmin = _as_bigint(func.pg_snapshot_xmin(func.pg_current_snapshot()))
     own = _as_bigint(func.pg_current_xact_id_if_assigned())
-    return or_(ChangeEntry.xid < xmin, ChangeEntry.xid == own)
+    return or_(ChangeEntry.xid < _HORIZON, ChangeEntry.xid == own)
 
 
 async def record(
