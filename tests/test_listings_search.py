@@ -57,14 +57,76 @@ async def test_ranking_is_the_same_weighted_word_count_on_every_database(
     client, session, ctx: AppContext
 ) -> None:
     _, marker = await _corpus(client, session, ctx)
-    page = await lh.search(client, q=f"cong nghe sinh hoc {marker}")
+    page = await lh.search(client, q=f"sinh học {marker}")
     ranked = [(item["title"]["vi"], item["score"]) for item in page["items"]]
-    # Each word: 8 in the title, 4 in keywords, 2 in the summary; 8 per adjacent pair in the title.
+    # Each word found with its accents (or typed without any): 16 in the title, 8 in keywords,
+    # 4 in the summary; each adjacent pair of query words: 16 in the title, 4 in the summary.
+    # Equal scores: the newest first.
     assert ranked == [
-        (TARGET, 4 * 8 + 4 + 3 * 8),
-        ("Vật liệu sinh học cho công nghệ in 3D", 4 * 8 + 4 + 2 * 2 + 2 * 8),
-        ("Hệ thống tưới nhỏ giọt", 4 + 4 * 2),
+        ("Vật liệu sinh học cho công nghệ in 3D", 2 * 16 + 8 + 2 * 4 + 16 + 4),
+        ("Sinh học phân tử trong chọn giống lúa", 2 * 16 + 8 + 16),
+        (TARGET, 2 * 16 + 8 + 16),
+        ("Hệ thống tưới nhỏ giọt", 8 + 2 * 4 + 4),
     ]
+
+
+async def _titles(client, headers, marker: str, titles: list[str]) -> dict[str, str]:
+    ids = {}
+    for title in titles:
+        created = await lh.create(
+            client, headers, title={"vi": title}, summary={"vi": "Tóm tắt."}, keywords=[marker]
+        )
+        ids[title] = created["id"]
+    return ids
+
+
+async def test_accents_typed_outrank_text_without_them_and_leave_out_other_words(
+    client, session, ctx: AppContext
+) -> None:
+    _, headers, _ = await lh.author(client, session, ctx)
+    marker = f"kho{uuid.uuid4().hex[:8]}"
+    titles = ["Máy sấy nông sản", "Nền tảng điện toán đám mây", "May say nong san"]
+    ids = await _titles(client, headers, marker, titles)
+    accented = await lh.search(client, q=f"máy {marker}")
+    # "máy" in the title: 16; written "may" (no accents): 8; "mây" is another word.
+    assert [(i["id"], i["score"]) for i in accented["items"]] == [
+        (ids["Máy sấy nông sản"], 16 + 8),
+        (ids["May say nong san"], 8 + 8),
+    ]
+    folded = await lh.search(client, q=f"MAY {marker}")
+    assert {i["id"] for i in folded["items"]} == set(ids.values())
+    assert {i["score"] for i in folded["items"]} == {16 + 8}
+
+
+async def test_old_and_new_tone_placement_find_each_other(client, session, ctx: AppContext) -> None:
+    _, headers, _ = await lh.author(client, session, ctx)
+    marker = f"kho{uuid.uuid4().hex[:8]}"
+    ids = await _titles(client, headers, marker, ["Hóa chất thủy sản", "Hoạ sĩ"])
+    for query in ("hoá chất thuỷ sản", "hóa chất thủy sản", "HOÁ"):
+        page = await lh.search(client, q=f"{query} {marker}")
+        assert [i["id"] for i in page["items"]] == [ids["Hóa chất thủy sản"]]
+
+
+@pytest.mark.parametrize(
+    ("query", "title"),
+    [
+        ("vacxin", "Vắc-xin cúm gia cầm"),
+        ("vaccine", "Vắc xin cúm gia cầm"),
+        ("vắc-xin", "Poultry flu vaccine"),
+        ("artificial intelligence", "Ứng dụng trí tuệ nhân tạo trong y tế"),
+        ("AI", "Nghiên cứu TTNT cho nông nghiệp"),
+        ("TTNT", "AI for crop forecasting"),
+        ("bảo mật", "Nền tảng giám sát an ninh mạng"),
+    ],
+)
+async def test_synonyms_and_spelling_variants_find_each_other(
+    client, session, ctx: AppContext, query: str, title: str
+) -> None:
+    _, headers, _ = await lh.author(client, session, ctx)
+    marker = f"kho{uuid.uuid4().hex[:8]}"
+    ids = await _titles(client, headers, marker, [title, "Máy sấy nông sản"])
+    page = await lh.search(client, q=f"{query} {marker}")
+    assert [i["id"] for i in page["items"]] == [ids[title]]
 
 
 async def test_nfd_listing_is_found_by_an_nfc_query(client, session, ctx: AppContext) -> None:

@@ -28,10 +28,15 @@ router = APIRouter(prefix="/api/v1/listings", tags=["listings"], route_class=Tec
 LD_JSON = "application/ld+json"
 IfMatch = Annotated[str | None, Header(alias="If-Match")]
 SEARCH_DESCRIPTION = """
-Full-text search with `q` (relevance first: query words in the title weigh most, then keywords,
-then summary, and words side by side in the title as in the query add to it; the most recent
-5,000 matches are ranked, older ones follow newest first), or all listings newest first
-without `q`. Expired, closed and withdrawn listings are left out unless
+Full-text search with `q`, or all listings newest first without `q`. A word typed without
+diacritics finds every accented form of it (`may`: máy, mây); a word typed with them finds that
+word, or the word written without any accents (ranked lower), never another accented word
+(`máy` leaves out `mây`). Synonyms, Vietnamese and English terms, spelling variants and
+abbreviations find each other (`vacxin`, `vắc-xin`, `vaccine`; `AI`, `trí tuệ nhân tạo`). Relevance
+first: a query word in the title weighs most, then keywords, then summary, each twice as much
+with the accents typed; the listing's strategic group named by the query and query words side
+by side add to it; equal scores come newest first. The most recent 5,000 matches are ranked,
+older ones follow newest first. Expired, closed and withdrawn listings are left out unless
 `status` asks for them.
 
 `facets` counts, for each filter and each of its values, the results of the current query and

@@ -19,14 +19,15 @@ MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 # must neither create nor drop; each entry is a table or index name.
 UNMODELLED_OBJECTS: frozenset[str] = frozenset(
     {
-        # Listing search (migration 0002): the SQLite FTS5 table with its shadow tables, and the
-        # PostgreSQL GIN expression index.
+        # Listing search (migrations 0002 and 0010): the SQLite FTS5 table with its shadow
+        # tables, and the PostgreSQL GIN expression indexes.
         "listings_fts",
         "listings_fts_config",
         "listings_fts_data",
         "listings_fts_docsize",
         "listings_fts_idx",
         "ix_listings_search_gin",
+        "ix_listings_exact_gin",
     }
 )
 

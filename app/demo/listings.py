@@ -30,7 +30,7 @@ from app.models.base import utcnow
 from app.models.listing import LOCAL_EXCHANGE
 from app.services import vocabularies
 from app.services.listings.records import derived_columns
-from app.services.search.folding import search_key
+from app.services.search.folding import search_keys
 
 DEMO_SEED = 20251124
 DEMO_COUNT = 300
@@ -132,18 +132,21 @@ def _row(rng: random.Random, owner: Owner, now: datetime) -> dict[str, Any]:
         "created_at": created,
         "updated_at": created,
     }
-    return {**values, **derived_columns(values, key=_cached_key)}
+    return {**values, **derived_columns(values, keys=_cached_keys)}
 
 
 @lru_cache(maxsize=100_000)
-def _sentence_key(text: str) -> str:
-    return search_key(text)
+def _sentence_keys(text: str) -> tuple[str, str]:
+    return search_keys(text)
 
 
-def _cached_key(text: str) -> str:
-    """``search_key`` sentence by sentence, cached: generated text repeats its sentences, and
+def _cached_keys(text: str) -> tuple[str, str]:
+    """``search_keys`` sentence by sentence, cached: generated text repeats its sentences, and
     a full stop with a space folds to a word break either way."""
-    return " ".join(filter(None, map(_sentence_key, text.split(". "))))
+    pairs = [_sentence_keys(sentence) for sentence in text.split(". ")]
+    return " ".join(filter(None, (p[0] for p in pairs))), " ".join(
+        filter(None, (p[1] for p in pairs))
+    )
 
 
 def generate(owners: list[Owner], count: int, *, seed: int) -> Iterator[dict[str, Any]]:

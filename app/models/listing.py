@@ -78,6 +78,11 @@ class Listing(Base):
     search_title: Mapped[str] = mapped_column(Text)
     search_keywords: Mapped[str] = mapped_column(Text)
     search_summary: Mapped[str] = mapped_column(Text)
+    # The same with accents kept (exact keys): the second level of two-level matching.
+    exact_text: Mapped[str] = mapped_column(Text)
+    exact_title: Mapped[str] = mapped_column(Text)
+    exact_keywords: Mapped[str] = mapped_column(Text)
+    exact_summary: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(default=1)

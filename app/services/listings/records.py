@@ -21,7 +21,7 @@ from app.schemas.listing import DEFAULT_LIFETIME, ListingCreate, ListingUpdate, 
 from app.services import vocabularies
 from app.services.accounts.tokens import Principal
 from app.services.federation import duplicates, feed
-from app.services.search.folding import search_key
+from app.services.search.folding import search_keys
 
 # Roles that may publish listings: scientists, enterprises, funds (for their partners), operators.
 AUTHOR_ROLES = frozenset({"scientist", "enterprise", "fund", "admin"})
@@ -90,23 +90,26 @@ def viewer_of(principal: Principal | None) -> Viewer:
 
 
 def search_columns(
-    values: dict[str, Any], *, key: Callable[[str], str] = search_key
+    values: dict[str, Any], *, keys: Callable[[str], tuple[str, str]] = search_keys
 ) -> dict[str, str]:
-    """The folded columns search indexes and ranks, from a listing's column values."""
-
-    def texts(language_map: dict[str, str] | None) -> str:
-        return " ".join(filter(None, map(key, (language_map or {}).values())))
-
-    title = texts(values["title"])
-    keywords = " ".join(filter(None, map(key, values.get("keywords") or [])))
-    summary = texts(values["summary"])
-    rest = [texts(values.get("description")), key(" ".join(values.get("ipc") or []))]
-    return {
-        "search_title": title,
-        "search_keywords": keywords,
-        "search_summary": summary,
-        "search_text": " ".join(part for part in (title, keywords, summary, *rest) if part),
+    """The folded and exact columns search indexes and ranks, from a listing's column values."""
+    fields = {
+        "title": list((values["title"] or {}).values()),
+        "keywords": list(values.get("keywords") or []),
+        "summary": list((values["summary"] or {}).values()),
+        "rest": [*(values.get("description") or {}).values(), " ".join(values.get("ipc") or [])],
     }
+    pairs = {name: [keys(text) for text in parts if text] for name, parts in fields.items()}
+    columns: dict[str, str] = {}
+    for level, prefix in enumerate(("exact", "search")):
+        texts = {
+            name: " ".join(filter(None, (pair[level] for pair in found)))
+            for name, found in pairs.items()
+        }
+        columns[f"{prefix}_text"] = " ".join(filter(None, texts.values()))
+        for name in ("title", "keywords", "summary"):
+            columns[f"{prefix}_{name}"] = texts[name]
+    return columns
 
 
 def content_hash(values: dict[str, Any]) -> str:
@@ -121,11 +124,11 @@ def content_hash(values: dict[str, Any]) -> str:
 
 
 def derived_columns(
-    values: dict[str, Any], *, key: Callable[[str], str] = search_key
+    values: dict[str, Any], *, keys: Callable[[str], tuple[str, str]] = search_keys
 ) -> dict[str, str]:
-    """Search columns and content hash: computed for every insert and update. ``key`` may be a
-    faster equivalent of ``search_key`` (bulk loads cache repeated text)."""
-    return {**search_columns(values, key=key), "content_hash": content_hash(values)}
+    """Search columns and content hash: computed for every insert and update. ``keys`` may be a
+    faster equivalent of ``search_keys`` (bulk loads cache repeated text)."""
+    return {**search_columns(values, keys=keys), "content_hash": content_hash(values)}
 
 
 def column_values(data: ListingCreate) -> dict[str, Any]:

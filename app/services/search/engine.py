@@ -1,7 +1,7 @@
 """Listing search: one interface over SQLite FTS5 and PostgreSQL tsvector.
 
 Order with ``q``: (score, seq) descending, where the score of the most recent
-``RANKED_CANDIDATES`` matches is their weighted word hits and every older match scores 0
+``RANKED_CANDIDATES`` matches is their ranking (``ranking.py``) and every older match scores 0
 (and so follows, newest first). Without ``q``: seq descending. A cursor carries the position,
 the query's fingerprint and the first page's snapshot (highest seq and clock), so paging neither
 repeats nor skips a row while listings are added.
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
@@ -24,8 +25,8 @@ from app.models import Listing
 from app.models.base import utcnow
 from app.services.search import facets as search_facets
 from app.services.search import sql
-from app.services.search.folding import terms as query_terms
 from app.services.search.postgres import PostgresSearch
+from app.services.search.query import SearchQuery, parse
 from app.services.search.sql import Plan, Position, Scope, SearchBackend, SearchFilters
 from app.services.search.sql import Snapshot as Snapshot
 from app.services.search.sqlite import SqliteSearch
@@ -52,8 +53,8 @@ def backend_for(session: AsyncSession) -> SearchBackend:
     return SqliteSearch() if is_sqlite(session) else PostgresSearch()
 
 
-def fingerprint(terms: list[str], filters: SearchFilters) -> str:
-    data = json.dumps([terms, asdict(filters)], sort_keys=True, default=list)
+def fingerprint(query: SearchQuery, filters: SearchFilters) -> str:
+    data = json.dumps([query.key, asdict(filters)], sort_keys=True, default=list)
     return hashlib.sha256(data.encode()).hexdigest()[:16]
 
 
@@ -128,7 +129,7 @@ async def _page(
     """The rows of one page and the cursor after it, if more follow."""
     after = state.after if state else None
     floor = state.floor if state else None
-    if plan.terms:
+    if plan.query:
         rows, floor = await _ranked(session, plan, after, floor, limit)
     else:
         rows = await _ordered(session, plan, after, limit)
@@ -149,19 +150,42 @@ async def search(
     cursor: str | None,
     limit: int,
     with_facets: bool,
+    accents: bool = True,
 ) -> SearchResult:
-    """One page of listings matching ``q`` and the filters, with facet counts if asked."""
-    terms = query_terms(q or "")
-    key = fingerprint(terms, filters)
+    """One page of listings matching ``q`` and the filters, with facet counts if asked.
+    ``accents=False`` is plain folded search (``query.py``), kept to measure against."""
+    query = parse(q or "", accents=accents)
+    key = fingerprint(query, filters)
     state = _decode(cursor, key) if cursor else None
     snapshot = state.snapshot if state else await _snapshot(session)
-    plan = Plan(backend_for(session), tuple(terms), filters, snapshot, scope)
+    plan = Plan(backend_for(session), query, filters, snapshot, scope)
     await plan.backend.prepare(session)
     rows, next_cursor = await _page(session, plan, state, key, limit)
     result = SearchResult(
-        hits=[(listing, score if terms else None) for listing, score in rows],
+        hits=[(listing, score if query else None) for listing, score in rows],
         next_cursor=next_cursor,
     )
     if with_facets:
         result.total, result.facets = await search_facets.count(session, plan)
     return result
+
+
+async def scored_ids(
+    session: AsyncSession,
+    q: str,
+    *,
+    scope: Scope,
+    filters: SearchFilters | None = None,
+    accents: bool = True,
+) -> list[tuple[uuid.UUID, int]]:
+    """The ranked candidates of ``q`` as (listing id, score), best first: the most recent
+    ``RANKED_CANDIDATES`` matches (a bounded set), for callers that combine the text score with
+    their own criteria."""
+    snapshot = await _snapshot(session)
+    plan = Plan(
+        backend_for(session), parse(q, accents=accents), filters or SearchFilters(), snapshot, scope
+    )
+    if not plan.query:
+        return []
+    await plan.backend.prepare(session)
+    return [(row.id, int(row.score)) for row in await session.execute(sql.scored_ids(plan))]

@@ -1,4 +1,5 @@
-"""PostgreSQL search backend: the 'simple' tsvector of the folded text behind a GIN index."""
+"""PostgreSQL search backend: the 'simple' tsvectors of the folded and of the exact text, each
+behind a GIN index."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     SQLColumnExpression,
+    and_,
     func,
     literal_column,
+    or_,
     text,
     type_coerce,
 )
@@ -18,15 +21,33 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.selectable import TableValuedAlias
 
 from app.models import Listing
+from app.services.search.query import Concept, SearchQuery
 
-# A constant, not a parameter, so the planner matches the GIN index expression of migration 0002.
+# A constant, not a parameter, so the planner matches the GIN index expressions (migrations 0002
+# and 0010).
 _CONFIG: ColumnElement[Any] = literal_column("'simple'::regconfig")
 
 
-def tsquery_text(terms: Sequence[str]) -> str:
-    """Every term quoted as a tsquery lexeme, joined with AND: operators in input stay literal."""
-    quoted = ("'" + term.replace("\\", "\\\\").replace("'", "''") + "'" for term in terms)
-    return " & ".join(quoted)
+def _lexeme(word: str) -> str:
+    return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def tsquery_text(phrases: Sequence[str]) -> str:
+    """The phrases OR-ed, each a run of quoted lexemes joined with ``<->`` (followed by):
+    operators in input stay literal."""
+    return " | ".join("(" + " <-> ".join(map(_lexeme, p.split())) + ")" for p in phrases)
+
+
+def _split(concept: Concept, accents: bool) -> tuple[list[str], list[str]]:
+    """The concept's phrases on the folded and on the exact text, by the two-level rule."""
+    folded: list[str] = []
+    exact: list[str] = []
+    for form in concept.forms:
+        if accents and form.accented:
+            exact += [form.exact, form.folded]
+        else:
+            folded.append(form.folded)
+    return list(dict.fromkeys(folded)), list(dict.fromkeys(exact))
 
 
 class PostgresSearch:
@@ -38,13 +59,21 @@ class PostgresSearch:
         # estimated cost over jit_above_cost: compiling them would cost more than running them.
         await session.execute(text("SET LOCAL jit = off"))
 
-    def matches(self, terms: Sequence[str]) -> ColumnElement[bool]:
-        # The terms are already folded; unaccent keeps the query folded like the index whatever
-        # the caller passes.
-        query = func.to_tsquery(_CONFIG, func.unaccent(tsquery_text(terms)))
-        document = func.to_tsvector(_CONFIG, Listing.search_text)
-        matched: ColumnElement[bool] = document.bool_op("@@")(query)
-        return matched
+    def matches(self, query: SearchQuery) -> ColumnElement[bool]:
+        concepts = [self._concept(concept, query.accents) for concept in query.concepts]
+        return and_(*concepts)
+
+    def _concept(self, concept: Concept, accents: bool) -> ColumnElement[bool]:
+        folded, exact = _split(concept, accents)
+        parts: list[ColumnElement[bool]] = []
+        if folded:
+            # Already folded; unaccent keeps it folded like the index whatever the caller passes.
+            tsquery = func.to_tsquery(_CONFIG, func.unaccent(tsquery_text(folded)))
+            parts.append(func.to_tsvector(_CONFIG, Listing.search_text).bool_op("@@")(tsquery))
+        if exact:
+            tsquery = func.to_tsquery(_CONFIG, tsquery_text(exact))
+            parts.append(func.to_tsvector(_CONFIG, Listing.exact_text).bool_op("@@")(tsquery))
+        return or_(*parts)
 
     def has_any(
         self, array_: SQLColumnExpression[Any], codes: Sequence[str]

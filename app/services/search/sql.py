@@ -6,7 +6,6 @@ filters, ranking, paging and facets are written once here, so both return the sa
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,7 +19,6 @@ from sqlalchemy import (
     case,
     false,
     func,
-    literal,
     literal_column,
     or_,
     select,
@@ -31,14 +29,12 @@ from sqlalchemy.orm import defer, selectinload
 from sqlalchemy.sql.selectable import TableValuedAlias
 
 from app.models import Listing
+from app.services.search.query import SearchQuery
+from app.services.search.ranking import score
 
 # Ranking is bounded: only the most recent matches (in insertion order) are scored; the rest
 # follow unscored, newest first (reference/performance.md: ranking every match is the cost).
 RANKED_CANDIDATES = 5000
-# Points for each query term found as a word in a field, and for each pair of consecutive
-# query terms found side by side in the title ("cong nghe" in "Công nghệ sinh học").
-FIELD_WEIGHTS = (("search_title", 8), ("search_keywords", 4), ("search_summary", 2))
-PAIR_IN_TITLE = 8
 FACETS = (
     "kind",
     "strategic_group",
@@ -60,7 +56,7 @@ class SearchBackend(Protocol):
     async def prepare(self, session: AsyncSession) -> None:
         """Session settings for the search statements, run once per search."""
 
-    def matches(self, terms: Sequence[str]) -> ColumnElement[bool]: ...
+    def matches(self, query: SearchQuery) -> ColumnElement[bool]: ...
 
     def has_any(
         self, array: SQLColumnExpression[Any], codes: Sequence[str]
@@ -108,7 +104,7 @@ class Position:
 @dataclass(frozen=True)
 class Plan:
     backend: SearchBackend
-    terms: tuple[str, ...]
+    query: SearchQuery
     filters: SearchFilters
     snapshot: Snapshot
     scope: Scope = field(default_factory=Scope)
@@ -147,8 +143,8 @@ def conditions(plan: Plan) -> list[ColumnElement[bool]]:
     f = plan.filters
     where = [Listing.seq <= plan.snapshot.high_water, _status(f.status, plan.snapshot.now)]
     where.append(_visible(plan.scope))
-    if plan.terms:
-        where.append(plan.backend.matches(plan.terms))
+    if plan.query:
+        where.append(plan.backend.matches(plan.query))
     for values, col in (
         (f.kind, Listing.kind),
         (f.strategic_group, Listing.strategic_group),
@@ -169,29 +165,6 @@ def conditions(plan: Plan) -> list[ColumnElement[bool]]:
     return where
 
 
-def _has_word(text: SQLColumnExpression[str], words: str) -> ColumnElement[bool]:
-    # Folded text holds only words and single spaces, so padding finds whole words.
-    return (literal(" ") + text + literal(" ")).like(f"% {words} %")
-
-
-def score(terms: Sequence[str]) -> ColumnElement[int]:
-    """Weighted word hits: a function of the document and the query only (no corpus
-    statistics), so a row's score, and the order of pages, stay put while rows are added."""
-    parts: list[ColumnElement[int]] = [
-        case((_has_word(getattr(Listing, name), term), weight), else_=0)
-        for term in terms
-        for name, weight in FIELD_WEIGHTS
-    ]
-    parts += [
-        case((_has_word(Listing.search_title, f"{first} {second}"), PAIR_IN_TITLE), else_=0)
-        for first, second in itertools.pairwise(terms)
-    ]
-    total = parts[0]
-    for part in parts[1:]:
-        total = total + part
-    return total
-
-
 def _load(stmt: Select[Any]) -> Select[Any]:
     return stmt.options(
         selectinload(Listing.organisation),
@@ -199,7 +172,11 @@ def _load(stmt: Select[Any]) -> Select[Any]:
     )
 
 
-_SEARCH_COLUMNS = ("search_text", "search_title", "search_keywords", "search_summary")
+_SEARCH_COLUMNS = tuple(
+    f"{level}_{field}"
+    for level in ("search", "exact")
+    for field in ("text", "title", "keywords", "summary")
+)
 
 
 def candidates(plan: Plan) -> Select[tuple[int]]:
@@ -220,7 +197,7 @@ def candidates(plan: Plan) -> Select[tuple[int]]:
 def ranked_page(plan: Plan, *, after: Position | None, limit: int) -> Select[Any]:
     """Scored candidates after ``after`` by (score, seq) descending, ``limit`` rows."""
     scored = (
-        select(Listing.seq, score(plan.terms).label("score"))
+        select(Listing.seq, score(plan.query).label("score"))
         .where(Listing.seq.in_(candidates(plan).scalar_subquery()))
         .subquery("scored")
     )
@@ -233,6 +210,16 @@ def ranked_page(plan: Plan, *, after: Position | None, limit: int) -> Select[Any
             )
         )
     return _load(stmt.order_by(scored.c.score.desc(), scored.c.seq.desc()).limit(limit))
+
+
+def scored_ids(plan: Plan) -> Select[Any]:
+    """(id, score) of every ranked candidate, by (score, seq) descending."""
+    scored = select(Listing.id, Listing.seq, score(plan.query).label("score")).where(
+        Listing.seq.in_(candidates(plan).scalar_subquery())
+    )
+    ranked = scored.subquery("scored")
+    order = (ranked.c.score.desc(), ranked.c.seq.desc())
+    return select(ranked.c.id, ranked.c.score).order_by(*order)
 
 
 def candidate_floor(plan: Plan) -> Select[Any]:

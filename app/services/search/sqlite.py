@@ -1,4 +1,5 @@
-"""SQLite search backend: an FTS5 table over the folded text, JSON arrays read with json_each."""
+"""SQLite search backend: one FTS5 table over the folded and the exact text, JSON arrays read
+with json_each."""
 
 from __future__ import annotations
 
@@ -19,14 +20,34 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.selectable import TableValuedAlias
 
 from app.models import Listing
+from app.services.search.query import Concept, SearchQuery
 
-# Kept current by triggers (migration 0002); its rowid is listings.seq.
+# Kept current by triggers (migration 0010); its rowid is listings.seq. Its two columns are
+# listings.search_text (folded) and listings.exact_text (accents kept).
 _FTS = table("listings_fts", column("rowid", Integer), column("listings_fts"))
 
 
-def fts5_query(terms: Sequence[str]) -> str:
-    """Every term as an FTS5 string (implicit AND): operators and quotes in input stay literal."""
-    return " ".join('"' + term.replace('"', '""') + '"' for term in terms)
+def _phrase(column: str, words: str) -> str:
+    return f'{column} : "' + words.replace('"', '""') + '"'
+
+
+def _forms(concept: Concept, accents: bool) -> list[str]:
+    """The concept's forms as FTS5 phrases on the column the two-level rule reads."""
+    phrases: list[str] = []
+    for form in concept.forms:
+        if accents and form.accented:
+            phrases += [_phrase("exact_text", form.exact), _phrase("exact_text", form.folded)]
+        else:
+            phrases.append(_phrase("search_text", form.folded))
+    return list(dict.fromkeys(phrases))
+
+
+def fts5_query(query: SearchQuery) -> str:
+    """Each concept as the OR of its forms, every concept required; each form is an FTS5
+    string, so operators and quotes in input stay literal."""
+    return " AND ".join(
+        "(" + " OR ".join(_forms(concept, query.accents)) + ")" for concept in query.concepts
+    )
 
 
 class SqliteSearch:
@@ -36,8 +57,8 @@ class SqliteSearch:
     async def prepare(self, session: AsyncSession) -> None:
         return None
 
-    def matches(self, terms: Sequence[str]) -> ColumnElement[bool]:
-        hits = select(_FTS.c.rowid).where(_FTS.c.listings_fts.match(fts5_query(terms)))
+    def matches(self, query: SearchQuery) -> ColumnElement[bool]:
+        hits = select(_FTS.c.rowid).where(_FTS.c.listings_fts.match(fts5_query(query)))
         return Listing.seq.in_(hits)
 
     def has_any(self, array: SQLColumnExpression[Any], codes: Sequence[str]) -> ColumnElement[bool]:

@@ -1,0 +1,87 @@
+"""Ranking: a listing's score for a query, one SQL expression for both databases.
+
+Weighted hits of the query's concepts (``query.py``) in the listing's own fields, at two levels,
+plus its strategic group when the query names it and adjacent query words found side by side.
+No corpus statistics: a row's score, and the order of pages, stay put while rows are added.
+Equal scores are broken by recency in the statements (newest first).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+
+from sqlalchemy import ColumnElement, SQLColumnExpression, case, literal
+
+from app.models import Listing
+from app.services.search.query import Form, SearchQuery, strategic_groups
+
+# Points per concept of the query found in a field (as a whole word or phrase), multiplied by
+# its level (``query.py``): 2 when found with the accents typed, or typed without any; 1 when
+# found written without accents. A concept counts once per field, by its best form.
+FIELD_WEIGHTS = (("title", 8), ("keywords", 4), ("summary", 2))
+# Points when the listing's strategic group is named by a concept (its label holds a form).
+CATEGORY_WEIGHT = 6
+# Phrase proximity: points for each pair of consecutive typed concepts found side by side.
+PAIR_WEIGHTS = (("title", 8), ("summary", 2))
+EXACT_LEVEL, UNACCENTED_LEVEL = 2, 1
+
+
+def _has_word(text: SQLColumnExpression[str], words: str) -> ColumnElement[bool]:
+    # Folded text holds only words and single spaces, so padding finds whole words.
+    return (literal(" ") + text + literal(" ")).like(f"% {words} %")
+
+
+def _column(field: str, exact: bool) -> SQLColumnExpression[str]:
+    column: SQLColumnExpression[str] = getattr(Listing, f"{'exact' if exact else 'search'}_{field}")
+    return column
+
+
+def _levels(form: Form, field: str, accents: bool) -> list[tuple[ColumnElement[bool], int]]:
+    """(condition, level) pairs for ``form`` in ``field``, best level first."""
+    if not accents:  # plain folded search: every hit counts 1
+        return [(_has_word(_column(field, False), form.folded), 1)]
+    if not form.accented:
+        return [(_has_word(_column(field, False), form.folded), EXACT_LEVEL)]
+    exact = _column(field, True)
+    return [
+        (_has_word(exact, form.exact), EXACT_LEVEL),
+        (_has_word(exact, form.folded), UNACCENTED_LEVEL),
+    ]
+
+
+def _best(forms: Sequence[Form], field: str, weight: int, accents: bool) -> ColumnElement[int]:
+    """``weight`` times the best level any of ``forms`` reaches in ``field``."""
+    levels = [pair for form in forms for pair in _levels(form, field, accents)]
+    levels.sort(key=lambda pair: -pair[1])
+    return case(*((hit, weight * level) for hit, level in levels), else_=0)
+
+
+def _pair(first: Form, second: Form) -> Form:
+    return Form(f"{first.exact} {second.exact}", f"{first.folded} {second.folded}")
+
+
+def score(query: SearchQuery) -> ColumnElement[int]:
+    """Weighted hits of the concepts: a function of the document and the query only (no corpus
+    statistics), so a row's score, and the order of pages, stay put while rows are added."""
+    accents = query.accents
+    parts = [
+        _best(concept.forms, field, weight, accents)
+        for concept in query.concepts
+        for field, weight in FIELD_WEIGHTS
+    ]
+    pairs = [_pair(a.typed, b.typed) for a, b in itertools.pairwise(query.concepts)]
+    pair_weights = PAIR_WEIGHTS if accents else PAIR_WEIGHTS[:1]
+    parts += [
+        _best([form], field, weight, accents) for form in pairs for field, weight in pair_weights
+    ]
+    if accents:
+        for concept in query.concepts:
+            groups = strategic_groups(concept)
+            if groups:
+                named = Listing.strategic_group.in_(groups)
+                parts.append(case((named, CATEGORY_WEIGHT * EXACT_LEVEL), else_=0))
+    total = parts[0]
+    for part in parts[1:]:
+        total = total + part
+    return total

@@ -1,0 +1,97 @@
+"""Migration 0010 backfills the exact search text of listings that already exist, and its
+downgrade leaves a working folded index."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import insert, select, text
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+from app.core.database import install_sqlite_hooks
+from app.core.migrations import downgrade, upgrade
+from app.models import Listing, Organisation
+from app.services.search import engine as search
+from app.services.search.sql import Scope
+from tests import listing_helpers as lh
+from tests.conftest import fresh_database_url, run_blocking
+
+BEFORE = "0009"
+EXACT = ("exact_text", "exact_title", "exact_keywords", "exact_summary")
+
+
+def _engine(url: str) -> Any:
+    engine = create_async_engine(url)
+    if engine.dialect.name == "sqlite":
+        install_sqlite_hooks(engine, busy_timeout_ms=5000)
+    return engine
+
+
+async def _insert_before(url: str, titles: list[str]) -> None:
+    """Listings written by the schema of revision 0009 (no exact columns)."""
+    engine = _engine(url)
+    org_id = uuid.uuid4()
+    columns = {c.name for c in Listing.__table__.columns} - set(EXACT)
+    try:
+        async with AsyncSession(engine) as session:
+            await session.execute(
+                insert(Organisation), [{"id": org_id, "name": "Viện", "kind": "institute"}]
+            )
+            rows = [lh.row(org_id, title={"vi": title}) for title in titles]
+            table = Listing.__table__
+            await session.execute(
+                insert(table), [{k: v for k, v in r.items() if k in columns} for r in rows]
+            )
+            await session.commit()
+    finally:
+        await engine.dispose()
+
+
+async def _found(url: str, q: str) -> list[str]:
+    engine = _engine(url)
+    try:
+        async with AsyncSession(engine) as session:
+            hits = await search.scored_ids(session, q, scope=Scope(is_admin=True))
+            ids = [listing_id for listing_id, _ in hits]
+            titles = await session.execute(select(Listing.id, Listing.title))
+            by_id = {row.id: row.title["vi"] for row in titles}
+            return [by_id[listing_id] for listing_id in ids]
+    finally:
+        await engine.dispose()
+
+
+async def _folded_matches(url: str, word: str) -> int:
+    engine = _engine(url)
+    if engine.dialect.name == "sqlite":
+        stmt = text("SELECT count(*) FROM listings_fts WHERE listings_fts MATCH :q")
+        params = {"q": f'"{word}"'}
+    else:
+        stmt = text(
+            "SELECT count(*) FROM listings WHERE to_tsvector('simple'::regconfig, search_text)"
+            " @@ to_tsquery('simple'::regconfig, :q)"
+        )
+        params = {"q": word}
+    try:
+        async with engine.connect() as conn:
+            return int((await conn.execute(stmt, params)).scalar_one())
+    finally:
+        await engine.dispose()
+
+
+async def test_upgrade_backfills_exact_text_and_downgrade_keeps_folded_search() -> None:
+    url = fresh_database_url("search_migration")
+    run_blocking(upgrade, url, BEFORE)
+    await _insert_before(url, ["Máy sấy nông sản", "Điện toán đám mây", "May mặc xuất khẩu"])
+
+    run_blocking(upgrade, url)
+    # "may" (to sew) has no accents: it matches "máy", below the word written with them.
+    assert await _found(url, "máy") == ["Máy sấy nông sản", "May mặc xuất khẩu"]
+    assert sorted(await _found(url, "may")) == sorted(
+        ["Máy sấy nông sản", "Điện toán đám mây", "May mặc xuất khẩu"]
+    )
+
+    run_blocking(downgrade, url, BEFORE)
+    assert await _folded_matches(url, "may") == 3
+    run_blocking(upgrade, url)
+    assert await _found(url, "mây") == ["Điện toán đám mây", "May mặc xuất khẩu"]
