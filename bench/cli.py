@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from signal import SIGINT, SIGTERM
 
-from bench import affinity, federation, registry, report
+from bench import affinity, federation, registry, relevance, report
 from bench.config import RESULTS_DIR, BenchConfig, BenchError
 from bench.databases import PostgresDatabase, SqliteDatabase, ThrowawayDatabase
 from bench.environment import Environment
@@ -123,6 +123,7 @@ class Outcome:
     runs: Measurements = field(default_factory=dict)
     federation: federation.FederationResult | None = None
     federation_skipped: str | None = None
+    relevance: tuple[list[relevance.DatabaseFigures], str | None] | None = None
 
 
 async def _run(
@@ -146,6 +147,9 @@ async def _run(
             )
             outcome.database = database.label
             outcome.runs = await measure(env, workloads, _progress)
+    if not config.only or relevance.SECTION in config.only:
+        _progress("scoring search relevance on SQLite and PostgreSQL")
+        outcome.relevance = await relevance.run(config.pg_admin_url, workdir)
     if sections:
         why = await PostgresDatabase.unreachable(config.pg_admin_url)
         if why is None:
@@ -168,7 +172,11 @@ def _selection(config: BenchConfig) -> tuple[list[registry.Workload], tuple[str,
     if not config.only:
         return registry.select(), federation.SECTIONS
     sections = tuple(name for name in federation.SECTIONS if name in config.only)
-    others = [name for name in config.only if name not in federation.SECTIONS]
+    others = [
+        name
+        for name in config.only
+        if name not in federation.SECTIONS and name != relevance.SECTION
+    ]
     return (registry.select(others) if others else []), sections
 
 
@@ -184,6 +192,7 @@ def _print(
         print("\n".join(report.preamble(config, outcome.database, loop_name, pinned, outcome.runs)))
         print()
         print(report.render_table(rows))
+        print("\n".join(relevance.baseline_lines(rows, outcome.database)))
         if notes:
             print()
             print("\n".join(notes))
@@ -196,14 +205,17 @@ def _print(
         print("\n".join(federation.notes(outcome.federation)))
     elif outcome.federation_skipped is not None:
         print(f"\nfederation: skipped, PostgreSQL unreachable: {outcome.federation_skipped}")
+    if outcome.relevance is not None:
+        print()
+        print("\n".join(relevance.lines(*outcome.relevance)))
     if config.json_path is not None:
-        extra = (
-            {"federation": federation.as_dict(outcome.federation)}
-            if outcome.federation is not None
-            else None
-        )
+        extra: dict[str, object] = {}
+        if outcome.federation is not None:
+            extra["federation"] = federation.as_dict(outcome.federation)
+        if outcome.relevance is not None:
+            extra["relevance"] = relevance.as_dict(outcome.relevance[0])
         report.write_json(
-            config.json_path, config, outcome.database or "", rows, outcome.runs, extra
+            config.json_path, config, outcome.database or "", rows, outcome.runs, extra or None
         )
         print(f"\nresults: {config.json_path}")
     return notes
@@ -246,6 +258,10 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"{federation.HARVEST:<20} techx sync harvest of a peer's feed, PostgreSQL"
                 "  [vs feed-read]"
+            )
+            print(
+                f"{relevance.SECTION:<20} nDCG@10 and P@5 of search on graded queries, SQLite and"
+                " PostgreSQL  [vs plain folded search]"
             )
             return 0
         return _execute(config)

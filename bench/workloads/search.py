@@ -34,14 +34,15 @@ from bench.servers import ServerProcess, free_port
 
 LISTINGS = 1_000_000 if os.environ.get("TECHX_BENCH_LISTINGS_1M") == "1" else 100_000
 SEED_BATCH = 50_000
-# Two folded words and one filter each; the requests and the replayed SQL cycle through them.
+# Two words and one filter each, half typed with diacritics (two-level matching), half without;
+# the requests and the replayed SQL cycle through them.
 QUERIES = (
-    "q=cong+nghe&province=HN",
+    "q=c%C3%B4ng+ngh%E1%BB%87&province=HN",
     "q=mat+troi&kind=offer",
     "q=robot+kho&trl_min=5",
-    "q=sinh+hoc&strategic_group=biotech",
+    "q=sinh+h%E1%BB%8Dc&strategic_group=biotech",
     "q=vi+mach&ip_status=granted",
-    "q=nong+nghiep&province=CT",
+    "q=n%C3%B4ng+nghi%E1%BB%87p&province=CT",
     "q=du+lieu&transaction_type=investment",
     "q=an+ninh&st_field=102",
 )

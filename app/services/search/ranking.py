@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, SQLColumnExpression, case, literal
+from sqlalchemy import ColumnElement, SQLColumnExpression, case, literal, or_
 
 from app.models import Listing
 from app.services.search.query import Form, SearchQuery, strategic_groups
@@ -26,35 +26,53 @@ CATEGORY_WEIGHT = 6
 PAIR_WEIGHTS = (("title", 8), ("summary", 2))
 EXACT_LEVEL, UNACCENTED_LEVEL = 2, 1
 
+Text = SQLColumnExpression[str]
 
-def _has_word(text: SQLColumnExpression[str], words: str) -> ColumnElement[bool]:
-    # Folded text holds only words and single spaces, so padding finds whole words.
+
+def has_words(text: SQLColumnExpression[str], words: str) -> ColumnElement[bool]:
+    """Whether key text (words and single spaces) holds ``words`` as whole words."""
     return (literal(" ") + text + literal(" ")).like(f"% {words} %")
 
 
-def _column(field: str, exact: bool) -> SQLColumnExpression[str]:
-    column: SQLColumnExpression[str] = getattr(Listing, f"{'exact' if exact else 'search'}_{field}")
-    return column
-
-
-def _levels(form: Form, field: str, accents: bool) -> list[tuple[ColumnElement[bool], int]]:
-    """(condition, level) pairs for ``form`` in ``field``, best level first."""
-    if not accents:  # plain folded search: every hit counts 1
-        return [(_has_word(_column(field, False), form.folded), 1)]
+def form_matches(form: Form, exact: Text, folded: Text) -> ColumnElement[bool]:
+    """The two-level rule (``query.py``) on a pair of exact and folded key texts."""
     if not form.accented:
-        return [(_has_word(_column(field, False), form.folded), EXACT_LEVEL)]
-    exact = _column(field, True)
+        return has_words(folded, form.folded)
+    return or_(has_words(exact, form.exact), has_words(exact, form.folded))
+
+
+def _levels(
+    form: Form, exact: Text, folded: Text, accents: bool
+) -> list[tuple[ColumnElement[bool], int]]:
+    """(condition, level) pairs for ``form`` in a field's key texts, best level first."""
+    if not accents:  # plain folded search: every hit counts 1
+        return [(has_words(folded, form.folded), 1)]
+    if not form.accented:
+        return [(has_words(folded, form.folded), EXACT_LEVEL)]
     return [
-        (_has_word(exact, form.exact), EXACT_LEVEL),
-        (_has_word(exact, form.folded), UNACCENTED_LEVEL),
+        (has_words(exact, form.exact), EXACT_LEVEL),
+        (has_words(exact, form.folded), UNACCENTED_LEVEL),
     ]
 
 
-def _best(forms: Sequence[Form], field: str, weight: int, accents: bool) -> ColumnElement[int]:
-    """``weight`` times the best level any of ``forms`` reaches in ``field``."""
-    levels = [pair for form in forms for pair in _levels(form, field, accents)]
+def best(
+    forms: Sequence[Form], texts: tuple[Text, Text], weight: int, accents: bool = True
+) -> ColumnElement[int]:
+    """``weight`` times the best level any of ``forms`` reaches in a field, given as its
+    (exact, folded) key texts. A field whose folded text holds no form scores 0 after one test
+    per form, as in plain folded search: the exact text is read only for the fields that may hit.
+    """
+    levels = [pair for form in forms for pair in _levels(form, *texts, accents)]
     levels.sort(key=lambda pair: -pair[1])
-    return case(*((hit, weight * level) for hit, level in levels), else_=0)
+    scored = case(*((hit, weight * level) for hit, level in levels), else_=0)
+    if not accents or not any(form.accented for form in forms):
+        return scored
+    folded = or_(*(has_words(texts[1], form.folded) for form in forms))
+    return case((folded, scored), else_=0)
+
+
+def _field(name: str) -> tuple[Text, Text]:
+    return getattr(Listing, f"exact_{name}"), getattr(Listing, f"search_{name}")
 
 
 def _pair(first: Form, second: Form) -> Form:
@@ -66,14 +84,16 @@ def score(query: SearchQuery) -> ColumnElement[int]:
     statistics), so a row's score, and the order of pages, stay put while rows are added."""
     accents = query.accents
     parts = [
-        _best(concept.forms, field, weight, accents)
+        best(concept.forms, _field(field), weight, accents)
         for concept in query.concepts
         for field, weight in FIELD_WEIGHTS
     ]
     pairs = [_pair(a.typed, b.typed) for a, b in itertools.pairwise(query.concepts)]
     pair_weights = PAIR_WEIGHTS if accents else PAIR_WEIGHTS[:1]
     parts += [
-        _best([form], field, weight, accents) for form in pairs for field, weight in pair_weights
+        best([form], _field(field), weight, accents)
+        for form in pairs
+        for field, weight in pair_weights
     ]
     if accents:
         for concept in query.concepts:
