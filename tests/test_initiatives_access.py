@@ -108,7 +108,7 @@ async def test_a_word_only_in_confidential_text_is_found_by_no_one_but_allowed_r
     assert {item["id"] for item in admin.json()["items"]} == {initiative["id"], draft["id"]}
 
 
-@pytest.mark.parametrize("query", ["%", "_", "\\", "%%bien"])
+@pytest.mark.parametrize("query", ["%", "_", "\\", "b%n", "c_m"])
 async def test_like_wildcards_in_a_query_match_literally(
     client: httpx.AsyncClient, session: AsyncSession, ctx: AppContext, query: str
 ) -> None:

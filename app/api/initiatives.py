@@ -78,8 +78,10 @@ async def list_initiatives(
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
 ) -> Page[InitiativeSummary]:
-    """Published initiatives (public fields only), searchable without diacritics; `mine=true`
-    lists and searches your own in every state, administrators see every initiative."""
+    """Published initiatives (public fields only); `q` matches whole words as listing search
+    does (a word typed without diacritics finds every accented form, one typed with them finds
+    those accents or none; synonyms apply). `mine=true` lists and searches your own in every
+    state, administrators see every initiative."""
     filters = Filters(state, strategic_group, province, initiative_class)
     rows, next_cursor = await initiative_search.list_page(
         session, principal=principal, mine=mine, q=q, filters=filters, cursor=cursor, limit=limit

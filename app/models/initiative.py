@@ -58,10 +58,13 @@ class Initiative(Base):
     keywords: Mapped[list[str]] = mapped_column(JSONType, default=list)
     declares_no_infringement: Mapped[bool] = mapped_column(Boolean, default=False)
     declares_no_duplicate: Mapped[bool] = mapped_column(Boolean, default=False)
-    # Diacritic-folded search keys: public text for everyone, confidential text only for queries
-    # restricted to initiatives the caller may read in full.
+    # Search keys (app.services.search.folding), folded: public text for everyone, confidential
+    # text only for queries restricted to initiatives the caller may read in full.
     public_text: Mapped[str] = mapped_column(Text, default="")
     private_text: Mapped[str] = mapped_column(Text, default="")
+    # The same with accents kept: the second level of two-level matching.
+    public_exact: Mapped[str] = mapped_column(Text, default="")
+    private_exact: Mapped[str] = mapped_column(Text, default="")
     submitted_version: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

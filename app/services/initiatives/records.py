@@ -11,7 +11,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import Conflict, Forbidden, NotFound, Unprocessable
-from app.core.text import fold
 from app.models import Attachment, Initiative, InitiativeVersion, Organisation, Transition, User
 from app.models.initiative import DRAFT, EDITABLE_STATES, PUBLIC_STATES
 from app.schemas.initiative import (
@@ -24,6 +23,7 @@ from app.services import audit
 from app.services.accounts.tokens import Principal
 from app.services.initiatives import access, projection, stages
 from app.services.ip import links
+from app.services.search.folding import search_keys
 
 
 class InitiativeNotFound(NotFound):
@@ -69,12 +69,14 @@ async def _check_references(session: AsyncSession, initiative: Initiative) -> No
             raise _unknown(["authors", index, "user_id"], "user")
 
 
-def _fold_all(parts: Iterable[str]) -> str:
-    return " ".join(fold(part) for part in parts if part)
+def _keys(parts: Iterable[str]) -> tuple[str, str]:
+    """The exact and folded search keys of ``parts``, joined."""
+    pairs = [search_keys(part) for part in parts if part]
+    return " ".join(p[0] for p in pairs if p[0]), " ".join(p[1] for p in pairs if p[1])
 
 
 def _refresh_search_text(initiative: Initiative) -> None:
-    initiative.public_text = _fold_all(
+    initiative.public_exact, initiative.public_text = _keys(
         [
             *initiative.title.values(),
             *initiative.summary.values(),
@@ -83,7 +85,7 @@ def _refresh_search_text(initiative: Initiative) -> None:
             *initiative.ipc,
         ]
     )
-    initiative.private_text = _fold_all(
+    initiative.private_exact, initiative.private_text = _keys(
         [*(initiative.description or {}).values(), *initiative.claims]
     )
 

@@ -1,40 +1,46 @@
 """Listing and searching initiatives without ever matching confidential text for someone who
-may not read it: the folded public text is searched for everyone, the folded confidential text
-only where every listed row is the caller's to read in full (their own, or an administrator's)."""
+may not read it: the public text is searched for everyone, the confidential text only where
+every listed row is the caller's to read in full (their own, or an administrator's).
+
+Search follows listing search (``app.services.search.query``): two-level matching of exact and
+folded keys as whole words, synonyms, every concept required."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, or_, select
+from sqlalchemy import Select, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import Unauthorized
 from app.core.pagination import keyset_page
-from app.core.text import fold
 from app.models import Initiative
 from app.models.initiative import PUBLIC_STATES
 from app.services.accounts.tokens import Principal
 from app.services.initiatives.access import principal_user
+from app.services.search.query import parse
+from app.services.search.ranking import form_matches
 
-MAX_TERMS = 8
 
-
-def _like(column: Any, term: str) -> ColumnElement[bool]:
-    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    result: ColumnElement[bool] = column.like(f"%{escaped}%", escape="\\")
-    return result
+def _texts(confidential: bool) -> list[tuple[Any, Any]]:
+    public = (Initiative.public_exact, Initiative.public_text)
+    return (
+        [public, (Initiative.private_exact, Initiative.private_text)] if confidential else [public]
+    )
 
 
 def _search(
     stmt: Select[tuple[Initiative]], q: str, *, confidential: bool
 ) -> Select[tuple[Initiative]]:
-    for term in fold(q).split()[:MAX_TERMS]:
-        match = _like(Initiative.public_text, term)
-        if confidential:
-            match = or_(match, _like(Initiative.private_text, term))
-        stmt = stmt.where(match)
+    query = parse(q)
+    if not query:  # punctuation only: nothing can match it
+        return stmt.where(false())
+    texts = _texts(confidential)
+    for concept in query.concepts:
+        stmt = stmt.where(
+            or_(*(form_matches(form, *pair) for form in concept.forms for pair in texts))
+        )
     return stmt
 
 
