@@ -3,6 +3,7 @@
 from app.models.access import AccessRequest
 from app.models.audit import AuditEntry
 from app.models.base import Base
+from app.models.deal import Deal, DealMove
 from app.models.duplicate import ListingIdentifier
 from app.models.exchange import Exchange
 from app.models.idempotency import IdempotencyKey
@@ -25,6 +26,8 @@ __all__ = [
     "Base",
     "ChangeEntry",
     "ContactRequest",
+    "Deal",
+    "DealMove",
     "Exchange",
     "ExchangeClient",
     "FeedHorizon",
