@@ -1,7 +1,7 @@
 """deals: the deal funnel and its moves
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-04 16:38:34.485413
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import app.models.base
 
-revision: str = "0010"
-down_revision: str | Sequence[str] | None = "0009"
+revision: str = "0012"
+down_revision: str | Sequence[str] | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
