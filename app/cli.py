@@ -210,6 +210,49 @@ def audit_verify() -> None:
 
 
 @cli.command()
+def report(
+    period: Annotated[str, typer.Option(help="A month YYYY-MM or a quarter YYYY-Qn")],
+    format: Annotated[str, typer.Option("--format", help="json, csv, html or xlsx")] = "json",
+    lang: Annotated[str, typer.Option(help="Language of the HTML report: vi or en")] = "vi",
+    output: Annotated[Path | None, typer.Option(help="File to write (default: stdout)")] = None,
+) -> None:
+    """Write the operations report of a period (the same figures as the API's)."""
+    from app.core.errors import TechxError
+    from app.schemas.report import OperationsReport
+    from app.services.reports import operations, periods, render
+
+    if format not in ("json", "csv", "html", "xlsx") or lang not in ("vi", "en"):
+        typer.echo("--format is json, csv, html or xlsx; --lang is vi or en", err=True)
+        raise typer.Exit(2)
+    if format == "xlsx" and output is None:
+        typer.echo("xlsx is binary: give --output FILE", err=True)
+        raise typer.Exit(2)
+
+    async def run(ctx: AppContext, session: AsyncSession) -> OperationsReport:
+        found = periods.parse(period, utc_offset_hours=ctx.settings.ip.utc_offset_hours)
+        return await operations.build(session, found)
+
+    try:
+        built = asyncio.run(_with_session(run))
+    except TechxError as exc:
+        typer.echo(f"error: {exc.detail or exc.title}", err=True)
+        raise typer.Exit(2) from exc
+    if format == "xlsx":
+        assert output is not None
+        output.write_bytes(render.to_xlsx(built))
+        return
+    text = {
+        "json": lambda: built.model_dump_json(indent=2) + "\n",
+        "csv": lambda: render.to_csv(built),
+        "html": lambda: render.to_html(built, lang=lang),
+    }[format]()
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
+@cli.command()
 def openapi(
     output: Annotated[Path | None, typer.Option(help="File to write (default: stdout)")] = None,
 ) -> None:

@@ -31,6 +31,7 @@ from app.api import (
     notifications,
     organisations,
     receipts,
+    reports,
     reviews,
     standard,
     sync,
@@ -128,6 +129,7 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
         exchanges,
         sync,
         interop,
+        reports,
     ):
         app.include_router(module.router)
     if settings.http.cors_origins:
