@@ -18,6 +18,7 @@ from app.api import (
     audit,
     auth,
     contact_requests,
+    dashboard,
     deals,
     exchanges,
     health,
@@ -46,6 +47,7 @@ from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
 from app.services.accounts import users as user_service
 from app.services.jobs.worker import Worker
+from app.web import pages
 
 logger = logging.getLogger("techx")
 
@@ -98,7 +100,8 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
         description=DESCRIPTION,
         lifespan=lifespan,
         openapi_url="/api/v1/openapi.json",
-        docs_url="/docs",
+        # /docs and /redoc come from app.web, with their assets served here (no CDN).
+        docs_url=None,
         redoc_url=None,
     )
     app.state.ctx = ctx
@@ -130,8 +133,10 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
         sync,
         interop,
         reports,
+        dashboard,
     ):
         app.include_router(module.router)
+    pages.install(app)
     if settings.http.cors_origins:
         app.add_middleware(
             CORSMiddleware,

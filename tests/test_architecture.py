@@ -30,6 +30,8 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "app.services": ("app.api", "app.web", "app.demo", *ENTRY_POINTS),
     "app.api": ("app.web", "app.demo", *ENTRY_POINTS),
     "app.demo": ("app.api", "app.web", *ENTRY_POINTS),
+    # Pages render what services compute; they never reach into routers, tables or demo data.
+    "app.web": ("app.api", "app.models", "app.demo", *ENTRY_POINTS),
 }
 
 
@@ -133,6 +135,15 @@ def test_app_has_no_import_cycle() -> None:
 
 def test_app_layers_hold() -> None:
     assert layer_violations(import_graph()) == []
+
+
+def test_only_the_application_factory_imports_web() -> None:
+    importers = sorted(
+        module
+        for module, targets in import_graph().items()
+        if not _within(module, "app.web") and any(_within(t, "app.web") for t in targets)
+    )
+    assert importers == ["app.main"]
 
 
 def test_services_sit_in_domain_packages_or_are_named_shared() -> None:

@@ -5,15 +5,24 @@ from __future__ import annotations
 import uuid
 
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.context import AppContext
+from app.core.config import MetricsSettings
 from app.core.migrations import head_revision
 from app.models import Job
 from tests.factories import login, make_organisation
 
 ORG_ROUTE = "/api/v1/organisations/{organisation_id}"
+METRICS_TOKEN = "scrape-token-0123456789"
+SCRAPER = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+
+
+@pytest.fixture(autouse=True)
+def metrics_token(ctx: AppContext) -> None:
+    ctx.settings = ctx.settings.model_copy(update={"metrics": MetricsSettings(token=METRICS_TOKEN)})
 
 
 def sample(text: str, name: str, labels: dict[str, str]) -> float:
@@ -26,7 +35,7 @@ def sample(text: str, name: str, labels: dict[str, str]) -> float:
 
 
 async def scrape(client: httpx.AsyncClient) -> str:
-    response = await client.get("/metrics")
+    response = await client.get("/metrics", headers=SCRAPER)
     assert response.status_code == 200, response.text
     return response.text
 
@@ -60,7 +69,7 @@ async def test_readyz_reports_database_and_current_migration(client: httpx.Async
 
 
 async def test_metrics_is_prometheus_text(client: httpx.AsyncClient) -> None:
-    response = await client.get("/metrics")
+    response = await client.get("/metrics", headers=SCRAPER)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
     assert "# TYPE techx_http_requests_total counter" in response.text
@@ -115,3 +124,39 @@ async def test_metrics_job_depth_follows_the_queue(
     assert sample(await scrape(client), "techx_jobs", {"status": "queued"}) == 1
     await add_jobs(session, "queued", 2)
     assert sample(await scrape(client), "techx_jobs", {"status": "queued"}) == 3
+
+
+async def test_metrics_refuse_anonymous_with_401(client: httpx.AsyncClient) -> None:
+    response = await client.get("/metrics")
+    assert response.status_code == 401
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+async def test_metrics_refuse_a_wrong_token(client: httpx.AsyncClient) -> None:
+    response = await client.get("/metrics", headers={"Authorization": "Bearer not-the-token"})
+    assert response.status_code == 401
+
+
+async def test_metrics_refuse_a_non_operator_with_403(
+    client: httpx.AsyncClient, session: AsyncSession, ctx: AppContext
+) -> None:
+    for role in ("scientist", "fund", "enterprise", "reviewer"):
+        _, headers = await login(client, session, ctx, roles=[role])
+        assert (await client.get("/metrics", headers=headers)).status_code == 403, role
+
+
+async def test_metrics_answer_an_operator(
+    client: httpx.AsyncClient, session: AsyncSession, ctx: AppContext
+) -> None:
+    _, headers = await login(client, session, ctx, roles=["admin"])
+    response = await client.get("/metrics", headers=headers)
+    assert response.status_code == 200
+    assert "techx_http_requests_total" in response.text
+
+
+async def test_metrics_configured_open_answer_anyone(
+    client: httpx.AsyncClient, ctx: AppContext
+) -> None:
+    ctx.settings = ctx.settings.model_copy(update={"metrics": MetricsSettings(open=True)})
+    assert (await client.get("/metrics")).status_code == 200

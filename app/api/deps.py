@@ -52,13 +52,13 @@ async def get_session(request: Request, ctx: ContextDep) -> AsyncIterator[AsyncS
 # scope="function": the exit code (the commit) runs before the response is sent.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
-_bearer = HTTPBearer(auto_error=False, description="Access token from /api/v1/auth/token")
+bearer = HTTPBearer(auto_error=False, description="Access token from /api/v1/auth/token")
 
 
 async def get_optional_principal(
     session: SessionDep,
     ctx: ContextDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal | None:
     if credentials is None:
         return None

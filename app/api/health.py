@@ -1,16 +1,21 @@
-"""Liveness, readiness, metrics and the problem-type catalogue (all public)."""
+"""Liveness, readiness and the problem-type catalogue (public), and the metrics (guarded)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+import hmac
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel
 
-from app.api.deps import ContextDep
-from app.core.errors import NotFound, TechxError, problem_responses
+from app.api.deps import ContextDep, SessionDep, bearer
+from app.core.errors import Forbidden, NotFound, TechxError, Unauthorized, problem_responses
 from app.core.metrics import CONTENT_TYPE
 from app.core.migrations import current_revision, head_revision
 from app.core.routing import TechxRoute
+from app.services.accounts import tokens
 from app.services.jobs import queue
 
 router = APIRouter(tags=["operations"], route_class=TechxRoute)
@@ -65,13 +70,39 @@ async def readyz(ctx: ContextDep) -> Response:
     return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
 
 
+async def may_scrape(
+    ctx: ContextDep,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> None:
+    """The metrics token, an operator's access token, or ``TECHX_METRICS_OPEN=true``."""
+    settings = ctx.settings.metrics
+    if settings.open:
+        return
+    if credentials is None:
+        raise Unauthorized("Send the metrics token or an operator's access token")
+    sent = credentials.credentials.encode()
+    if settings.token and hmac.compare_digest(sent, settings.token.encode()):
+        return
+    principal = await tokens.authenticate(
+        session, credentials.credentials, settings=ctx.settings, keyring=ctx.keyring
+    )
+    if "admin" not in principal.roles:
+        raise Forbidden("Metrics are for operators")
+
+
 @router.get(
     "/metrics",
     operation_id="metrics",
     response_class=Response,
-    responses={200: {"content": {CONTENT_TYPE: {}}, "description": "Prometheus text format"}},
+    dependencies=[Depends(may_scrape)],
+    responses={
+        200: {"content": {CONTENT_TYPE: {}}, "description": "Prometheus text format"},
+        **problem_responses(401, 403),
+    },
 )
 async def metrics(ctx: ContextDep) -> Response:
+    """Prometheus metrics: requests and latency per route, jobs by status."""
     try:
         async with ctx.sessionmaker() as session:
             ctx.metrics.set_job_depth(await queue.depth(session))

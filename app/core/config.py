@@ -89,6 +89,13 @@ class SyncSettings(BaseModel):
     oai_page_size: int = 100
 
 
+class MetricsSettings(BaseModel):
+    # /metrics answers a bearer of this token or an operator's access token; ``open`` lets
+    # anyone scrape it (a private network where the scraper cannot send a header).
+    token: str | None = None
+    open: bool = False
+
+
 class BootstrapSettings(BaseModel):
     admin_email: str | None = None
     admin_password: str | None = None
@@ -115,6 +122,7 @@ class Settings(BaseSettings):
     ip: IpSettings = Field(default_factory=IpSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
     sync: SyncSettings = Field(default_factory=SyncSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Literal
 
@@ -53,3 +54,31 @@ class OpenDataset(BaseModel):
 class OpenDataIndex(BaseModel):
     period: str
     datasets: list[OpenDataset]
+
+
+class DashboardTile(BaseModel):
+    id: str
+    label: dict[str, str]
+    value: int | None
+
+
+class DashboardEvent(BaseModel):
+    at: datetime
+    initiative_id: uuid.UUID
+    title: dict[str, str]
+    from_state: str | None
+    to_state: str
+    label: dict[str, str] = Field(description="vi/en label of the state entered")
+
+
+class Dashboard(BaseModel):
+    generated_at: datetime
+    period: str = Field(description="The current month, which the charts show")
+    tiles: list[DashboardTile]
+    events: list[DashboardEvent]
+
+
+class PublicCounts(BaseModel):
+    published_initiatives: int
+    active_listings: int
+    exchanges: int
