@@ -30,6 +30,7 @@ from app.api import (
     ip_stats,
     listings,
     notifications,
+    open_data,
     organisations,
     receipts,
     reports,
@@ -134,6 +135,7 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
         interop,
         reports,
         dashboard,
+        open_data,
     ):
         app.include_router(module.router)
     pages.install(app)

@@ -14,6 +14,7 @@ from app.core.pagination import CursorQuery, LimitQuery
 from app.core.routing import TechxRoute
 from app.schemas.listing import METADATA_VERSION
 from app.services.federation import dcat, oai
+from app.services.reports import opendata
 
 router = APIRouter(tags=["interoperability"], route_class=TechxRoute)
 
@@ -94,10 +95,15 @@ async def oai_post(request: Request, session: SessionDep, ctx: ContextDep) -> Re
     },
 )
 async def catalogue(
-    request: Request, session: SessionDep, cursor: CursorQuery = None, limit: LimitQuery = 100
+    request: Request,
+    session: SessionDep,
+    ctx: ContextDep,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 100,
 ) -> Any:
     """DCAT-AP catalogue of the published listings as JSON-LD; `hydra:next` links the next
-    page (follow it until absent)."""
+    page (follow it until absent). The first page also lists the open datasets
+    (`/api/v1/open-data`), each with a JSON and a CSV distribution."""
     base = str(request.base_url)
     urls = dcat.CatalogueUrls(
         catalogue=str(request.url_for("catalogue")),
@@ -106,5 +112,10 @@ async def catalogue(
         standard=f"{base}api/v1/schemas/listing?variant=record&version={METADATA_VERSION}",
         publisher=REPOSITORY_NAME,
     )
-    document = await dcat.catalogue(session, urls=urls, cursor=cursor, limit=limit)
+    extra: list[dict[str, Any]] = []
+    if cursor is None:
+        month = opendata.default_period(utc_offset_hours=ctx.settings.ip.utc_offset_hours)
+        public = await opendata.report(session, month)
+        extra = opendata.dcat_entries(public, base_url=base, publisher=REPOSITORY_NAME)
+    document = await dcat.catalogue(session, urls=urls, cursor=cursor, limit=limit, extra=extra)
     return JSONResponse(document, media_type=LD_JSON)

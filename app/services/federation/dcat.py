@@ -9,6 +9,7 @@ one with ``hydra:next``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +35,13 @@ CATALOGUE_CONTEXT: dict[str, Any] = {
     "conforms_to": {"@id": "dct:conformsTo", "@type": "@id"},
     "landing_page": {"@id": "dcat:landingPage", "@type": "@id"},
     "view": "hydra:view",
+    # Distributions of the open datasets listed beside the listings.
+    "license": {"@id": "dct:license", "@type": "@id"},
+    "accrual_periodicity": {"@id": "dct:accrualPeriodicity", "@type": "@id"},
+    "distribution": {"@id": "dcat:distribution", "@container": "@set"},
+    "access_url": {"@id": "dcat:accessURL", "@type": "@id"},
+    "download_url": {"@id": "dcat:downloadURL", "@type": "@id"},
+    "media_type": "dcat:mediaType",
     "next": {"@id": "hydra:next", "@type": "@id"},
 }
 _TYPES = {"offer": "schema:Offer", "request": "schema:Demand"}
@@ -74,9 +82,15 @@ def _entry(listing: Listing, urls: CatalogueUrls) -> dict[str, Any]:
 
 
 async def catalogue(
-    session: AsyncSession, *, urls: CatalogueUrls, cursor: str | None, limit: int
+    session: AsyncSession,
+    *,
+    urls: CatalogueUrls,
+    cursor: str | None,
+    limit: int,
+    extra: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
-    """One page of the catalogue: its published listings in insertion order."""
+    """One page of the catalogue: its published listings in insertion order, after the
+    ``extra`` datasets (given for the first page: the open data)."""
     stmt = (
         select(Listing)
         .where(Listing.status.in_(PUBLIC))
@@ -96,6 +110,6 @@ async def catalogue(
         "description": DESCRIPTION,
         "publisher": {"@type": "foaf:Agent", "foaf:name": urls.publisher},
         "conforms_to": urls.standard,
-        "dataset": [_entry(listing, urls) for listing in rows],
+        "dataset": [*extra, *(_entry(listing, urls) for listing in rows)],
         "view": view,
     }

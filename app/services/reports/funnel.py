@@ -27,5 +27,6 @@ def tables() -> list[Table]:
         {"vi": "Lý do từ chối", "en": "Decline reasons"},
         "reason",
         DECLINE_MEASURES,
+        public=False,
     )
     return [funnel, reasons]
