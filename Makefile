@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint types pytest pytest-sqlite pytest-postgres openapi bench migrate demo worker clean
+.PHONY: run test browser lint types pytest pytest-sqlite pytest-postgres openapi bench migrate demo worker clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,18 @@ run: $(STAMP)
 
 ## make test: format check, lint, types, then the suite on SQLite and on PostgreSQL if reachable
 test: $(STAMP) lint types pytest
+
+## make browser: Debian's Chromium for the browser test, installed when missing (needs root + apt)
+browser:
+	@if [ -x /usr/bin/chromium ] || command -v chromium >/dev/null 2>&1; then \
+		echo "== chromium present"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "== installing chromium"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
+			>/dev/null) || echo "== chromium could not be installed: the browser test will skip"; \
+	else \
+		echo "== no chromium and no way to install it: the browser test will skip"; \
+	fi
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check app tests bench migrations

@@ -16,6 +16,10 @@ def _number(value: float) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
 
 
+def _short(label: str, size: int = 26) -> str:
+    return label if len(label) <= size else label[: size - 1] + "…"
+
+
 def hbars(title: str, items: Sequence[tuple[str, float]]) -> str:
     """Horizontal bars: one labelled row per item (stages, exchanges, peers)."""
     row, left, top = 22, 170, 28
@@ -26,7 +30,8 @@ def hbars(title: str, items: Sequence[tuple[str, float]]) -> str:
         y = top + n * row
         width = (WIDTH - left - 60) * value / peak
         parts.append(
-            f'<text x="{left - 6}" y="{y + 14}" text-anchor="end" class="l">{escape(label)}</text>'
+            f'<text x="{left - 6}" y="{y + 14}" text-anchor="end" class="l">'
+            f"{escape(_short(label))}</text>"
             f'<rect x="{left}" y="{y + 3}" width="{width:.1f}" height="{row - 6}" '
             f'fill="{BAR_COLOUR}"><title>{escape(label)}: {_number(value)}</title></rect>'
             f'<text x="{left + width + 4:.1f}" y="{y + 14}" class="v">{_number(value)}</text>'

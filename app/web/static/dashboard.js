@@ -107,6 +107,7 @@
       if (chartUrls[name]) URL.revokeObjectURL(chartUrls[name]);
       chartUrls[name] = url;
       image.src = url;
+      await image.decode().catch(() => undefined);
     }
     body.dataset.charts = "true";
   }
