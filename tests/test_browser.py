@@ -111,19 +111,26 @@ def test_dashboard_and_landing_page_in_chromium(server: str) -> None:
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=executable, args=["--no-sandbox"])
         try:
-            outside: list[str] = []
+            sent: list[str] = []
+            blocked: list[str] = []  # stopped by the page's Content-Security-Policy
 
             def fresh_page() -> Any:
                 """A page in a new context: its own empty session storage."""
                 page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-                page.on("request", lambda r: outside.append(r.url))
+                page.on("request", lambda r: sent.append(r.url))
+                page.on(
+                    "requestfailed",
+                    lambda r: blocked.append(r.url) if r.failure == "csp" else None,
+                )
                 return page
 
             _landing(fresh_page(), server)
+            _docs(fresh_page(), server)
             _fund_is_refused(fresh_page(), server)
             for lang in ("en", "vi"):
                 _operator_dashboard(fresh_page(), server, lang)
-            assert [u for u in outside if not u.startswith((server, "blob:", "data:"))] == []
+            local = (server, "blob:", "data:")
+            assert [u for u in sent if not u.startswith(local) and u not in blocked] == []
         finally:
             browser.close()
 
@@ -134,6 +141,16 @@ def _landing(page: Any, server: str) -> None:
     page.screenshot(path=str(SHOTS / "landing-en.png"), full_page=True)
     page.goto(f"{server}/")
     page.screenshot(path=str(SHOTS / "landing-vi.png"), full_page=True)
+
+
+def _docs(page: Any, server: str) -> None:
+    page.goto(f"{server}/docs")
+    page.wait_for_selector(".swagger-ui .info .title", timeout=30000)
+    assert "TechX" in page.inner_text(".swagger-ui .info .title")
+    page.screenshot(path=str(SHOTS / "docs.png"))
+    page.goto(f"{server}/redoc")
+    page.wait_for_selector("[role=search], .api-content", timeout=30000)
+    page.screenshot(path=str(SHOTS / "redoc.png"))
 
 
 def _sign_in(page: Any, server: str, email: str, password: str, lang: str) -> None:

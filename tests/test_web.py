@@ -75,6 +75,11 @@ async def test_docs_serve_swagger_ui_and_redoc_from_the_package(client: httpx.As
     bundle = await client.get("/static/docs/swagger-ui-bundle.js")
     assert bundle.status_code == 200 and len(bundle.content) > 500_000
     assert (await client.get("/docs/oauth2-redirect")).status_code == 200
+    for path in ("/docs", "/redoc"):
+        # ReDoc's attribution logo would come from its CDN: the policy keeps images local.
+        policy = (await client.get(path)).headers["content-security-policy"]
+        assert "img-src 'self' data: blob:;" in policy and "default-src 'self'" in policy
+    assert '"validatorUrl": null' in docs
 
 
 async def test_dashboard_page_has_the_sign_in_form_and_every_tile(

@@ -26,6 +26,13 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
+# The docs bundles need inline styles (and Swagger UI its inline start-up script); nothing may
+# leave the origin: ReDoc's attribution logo from its CDN is blocked and hidden.
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; "
+    "worker-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'"
+)
 Lang = Annotated[Literal["vi", "en"], Query(description="Page language")]
 
 router = APIRouter(include_in_schema=False)
@@ -57,16 +64,24 @@ async def dashboard(lang: Lang = "vi") -> HTMLResponse:
     return _page("dashboard.html", lang=lang, tiles=live.TILES)
 
 
+def _docs_page(page: HTMLResponse) -> HTMLResponse:
+    page.headers["Content-Security-Policy"] = DOCS_CSP
+    return page
+
+
 @router.get("/docs")
 async def swagger(request: Request) -> HTMLResponse:
-    return get_swagger_ui_html(
+    page = get_swagger_ui_html(
         openapi_url=str(request.app.openapi_url),
         title="TechX API",
         swagger_js_url="/static/docs/swagger-ui-bundle.js",
         swagger_css_url="/static/docs/swagger-ui.css",
         swagger_favicon_url="/static/docs/favicon.png",
         oauth2_redirect_url="/docs/oauth2-redirect",
+        # No badge from the public online validator.
+        swagger_ui_parameters={"validatorUrl": None},
     )
+    return _docs_page(page)
 
 
 @router.get("/docs/oauth2-redirect")
@@ -76,13 +91,14 @@ async def swagger_redirect() -> HTMLResponse:
 
 @router.get("/redoc")
 async def redoc(request: Request) -> HTMLResponse:
-    return get_redoc_html(
+    page = get_redoc_html(
         openapi_url=str(request.app.openapi_url),
         title="TechX API",
         redoc_js_url="/static/docs/redoc.standalone.js",
         redoc_favicon_url="/static/docs/favicon.png",
         with_google_fonts=False,
     )
+    return _docs_page(page)
 
 
 def install(app: FastAPI) -> None:
