@@ -6,7 +6,8 @@ from __future__ import annotations
 import csv
 import io
 import statistics
-from datetime import date, datetime
+import uuid
+from datetime import UTC, date, datetime
 from html.parser import HTMLParser
 from typing import Any
 
@@ -17,7 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.context import AppContext
-from app.models import Exchange, Initiative, IpRecord, Listing, Transition
+from app.models import Exchange, Initiative, InitiativeVersion, IpRecord, Listing, Transition
+from tests import initiative_helpers as ini
 from tests import report_helpers as fixture
 from tests.factories import login
 
@@ -313,3 +315,49 @@ async def test_anonymous_gets_401_and_non_operators_403(
         _, headers = await login(client, session, ctx, roles=[role])
         response = await client.get(URL, params={"period": "2030-04"}, headers=headers)
         assert response.status_code == 403, role
+
+
+async def test_a_reclassified_initiative_keeps_its_past_moves_under_the_old_classification(
+    client: httpx.AsyncClient, session: AsyncSession, ctx: AppContext
+) -> None:
+    who = await ini.actors(client, session, ctx)
+    created = await ini.create(client, who.owner_headers, strategic_group="ai")
+    await ini.advance(client, created["id"], "screening", who)
+    returned = await ini.step(client, created["id"], "returned", who.admin_headers, "Thiếu số liệu")
+    assert returned.status_code == 201
+    patched = await client.patch(
+        f"{ini.API}/{created['id']}",
+        json={"strategic_group": "robotics"},
+        headers={**who.owner_headers, "If-Match": "*"},
+    )
+    assert patched.status_code == 200, patched.text
+    assert (await ini.step(client, created["id"], "submit", who.owner_headers)).status_code == 201
+    initiative_id = uuid.UUID(created["id"])
+    days = [(3, 28), (3, 30), (4, 5), (4, 10), (5, 3)]  # draft, submit, screen, return, resubmit
+    steps = (
+        await session.scalars(
+            select(Transition)
+            .where(Transition.initiative_id == initiative_id)
+            .order_by(Transition.seq)
+        )
+    ).all()
+    for step, (month, day) in zip(steps, days, strict=True):
+        step.at = datetime(2030, month, day, 3, tzinfo=UTC)
+    versions = (
+        await session.scalars(
+            select(InitiativeVersion)
+            .where(InitiativeVersion.initiative_id == initiative_id)
+            .order_by(InitiativeVersion.number)
+        )
+    ).all()
+    versions[0].created_at = datetime(2030, 3, 30, 3, tzinfo=UTC)
+    versions[1].created_at = datetime(2030, 5, 3, 3, tzinfo=UTC)
+    await session.commit()
+    _, headers = await login(client, session, ctx, roles=["admin"])
+    april = (await _report(client, headers)).json()
+    groups = _section(april, "initiatives_by_strategic_group")
+    assert groups["ai"]["current"]["screening"] == groups["ai"]["current"]["returned"] == 1
+    assert groups["ai"]["previous"]["submitted"] == 1
+    assert "robotics" not in groups
+    may = (await _report(client, headers, period="2030-05")).json()
+    assert _section(may, "initiatives_by_strategic_group")["robotics"]["current"]["submitted"] == 1

@@ -1,20 +1,22 @@
 """Initiative figures of a period, from the workflow transitions (immutable history).
 
 An initiative counts under a stage when it entered that stage during the period (several
-entries of one initiative count once). Breakdowns use the initiative's classification
-(strategic group, S&T field, province, class), which is frozen once it leaves draft or returned.
+entries of one initiative count once). Breakdowns use the classification (strategic group, S&T
+field, province, class) of the version in force at each move (``classification``).
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import Initiative, Transition
+from app.models import Transition
 from app.services.initiatives import stages
+from app.services.reports import classification
 from app.services.reports.periods import Period
 from app.services.reports.table import UNKNOWN, Counts, Table, vocabulary_label
 
@@ -34,30 +36,26 @@ STAGES = (
 MEASURES = {stage: stages.label(stage) for stage in STAGES}
 MEASURES["submitted"] = {"vi": "Tiếp nhận", "en": "Received"}
 
-# dimension -> (section id, title, column, vocabulary)
-BREAKDOWNS: dict[str, tuple[str, dict[str, str], Any, str | None]] = {
+# dimension -> (section id, title, vocabulary)
+BREAKDOWNS: dict[str, tuple[str, dict[str, str], str | None]] = {
     "strategic_group": (
         "initiatives_by_strategic_group",
         {"vi": "Sáng kiến theo nhóm công nghệ chiến lược", "en": "Initiatives by strategic group"},
-        Initiative.strategic_group,
         "strategic_groups",
     ),
     "st_field": (
         "initiatives_by_st_field",
         {"vi": "Sáng kiến theo lĩnh vực KH&CN", "en": "Initiatives by S&T field"},
-        Initiative.st_field,
         "st_fields",
     ),
     "province": (
         "initiatives_by_province",
         {"vi": "Sáng kiến theo tỉnh, thành phố", "en": "Initiatives by province"},
-        Initiative.province,
         "provinces",
     ),
     "initiative_class": (
         "initiatives_by_class",
         {"vi": "Sáng kiến theo loại", "en": "Initiatives by class"},
-        Initiative.initiative_class,
         None,
     ),
 }
@@ -65,46 +63,48 @@ CLASS_LABELS = {
     "regular": {"vi": "Thông thường", "en": "Regular"},
     "breakthrough": {"vi": "Đột phá", "en": "Breakthrough"},
 }
+TOTAL = "total"
 
 
-async def stage_counts(session: AsyncSession, period: Period, column: Any | None) -> Counts:
-    """key -> stage -> initiatives that entered the stage in the period (key "all" if no column)."""
-    keys = [column] if column is not None else []
-    stmt = (
-        select(*keys, Transition.to_state, func.count(func.distinct(Transition.initiative_id)))
-        .join(Initiative, Initiative.id == Transition.initiative_id)
-        .where(Transition.at >= period.start, Transition.at < period.end)
-        .where(Transition.to_state.in_(STAGES))
-        .group_by(*keys, Transition.to_state)
+async def stage_counts(session: AsyncSession, period: Period) -> dict[str, Counts]:
+    """dimension ("total" or a breakdown) -> key -> stage -> initiatives that entered the stage
+    in the period, classified as the version in force at the move."""
+    seen: dict[str, dict[str, dict[str, set[Any]]]] = defaultdict(
+        lambda: defaultdict(lambda: defaultdict(set))
     )
-    out: Counts = {}
-    for row in (await session.execute(stmt)).all():
-        key = (row[0] or UNKNOWN) if column is not None else "all"
-        out.setdefault(key, {})[row[-2]] = int(row[-1])
-    return out
-
-
-async def _table(session: AsyncSession, period: Period, table: Table, column: Any) -> Table:
-    table.current = await stage_counts(session, period, column)
-    table.previous = await stage_counts(session, period.previous(), column)
-    return table
+    for move in await classification.moves(session, period, STAGES):
+        seen[TOTAL]["all"][move.state].add(move.initiative_id)
+        for dimension in BREAKDOWNS:
+            key = move.classification.get(dimension) or UNKNOWN
+            seen[dimension][key][move.state].add(move.initiative_id)
+    return {
+        dimension: {
+            key: {state: len(ids) for state, ids in states.items()} for key, states in keys.items()
+        }
+        for dimension, keys in seen.items()
+    }
 
 
 async def tables(session: AsyncSession, period: Period) -> list[Table]:
     """The total and one table per breakdown."""
+    now = await stage_counts(session, period)
+    before = await stage_counts(session, period.previous())
     total = Table(
         id="initiatives",
         title={"vi": "Sáng kiến theo giai đoạn", "en": "Initiatives by stage"},
-        dimension="total",
+        dimension=TOTAL,
         measures=MEASURES,
         label=lambda _key: {"vi": "Tất cả", "en": "All"},
         order=["all"],
+        current=now.get(TOTAL, {}),
+        previous=before.get(TOTAL, {}),
     )
-    out = [await _table(session, period, total, None)]
-    for dimension, (section_id, title, column, vocabulary) in BREAKDOWNS.items():
+    out = [total]
+    for dimension, (section_id, title, vocabulary) in BREAKDOWNS.items():
         label = vocabulary_label(vocabulary) if vocabulary else _class_label
         table = Table(section_id, title, dimension, MEASURES, label=label)
-        out.append(await _table(session, period, table, column))
+        table.current, table.previous = now.get(dimension, {}), before.get(dimension, {})
+        out.append(table)
     return out
 
 
