@@ -19,7 +19,7 @@ from app.models import Initiative
 from app.models.initiative import PUBLIC_STATES
 from app.services.accounts.tokens import Principal
 from app.services.initiatives.access import principal_user
-from app.services.search.query import parse
+from app.services.search.query import matching_forms, parse
 from app.services.search.ranking import form_matches
 
 
@@ -39,7 +39,13 @@ def _search(
     texts = _texts(confidential)
     for concept in query.concepts:
         stmt = stmt.where(
-            or_(*(form_matches(form, *pair) for form in concept.forms for pair in texts))
+            or_(
+                *(
+                    form_matches(form, *pair)
+                    for form in matching_forms(concept, True)
+                    for pair in texts
+                )
+            )
         )
     return stmt
 

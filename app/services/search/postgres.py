@@ -13,15 +13,18 @@ from sqlalchemy import (
     func,
     literal_column,
     or_,
+    select,
     text,
     type_coerce,
+    union_all,
 )
 from sqlalchemy.dialects.postgresql import JSONB, array
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.selectable import TableValuedAlias
+from sqlalchemy.sql.selectable import Select, TableValuedAlias
 
 from app.models import Listing
-from app.services.search.query import Concept, SearchQuery
+from app.services.search.query import Concept, SearchQuery, matching_forms
+from app.services.search.ranking import has_words
 
 # A constant, not a parameter, so the planner matches the GIN index expressions (migrations 0002
 # and 0010).
@@ -32,22 +35,43 @@ def _lexeme(word: str) -> str:
     return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def tsquery_text(phrases: Sequence[str]) -> str:
-    """The phrases OR-ed, each a run of quoted lexemes joined with ``<->`` (followed by):
-    operators in input stay literal."""
-    return " | ".join("(" + " <-> ".join(map(_lexeme, p.split())) + ")" for p in phrases)
+def tsquery_text(phrases: Sequence[str], operator: str = "<->") -> str:
+    """The phrases OR-ed, each a run of quoted lexemes joined with ``operator`` (``<->``:
+    followed by; ``&``: and): operators in input stay literal."""
+    return " | ".join("(" + f" {operator} ".join(map(_lexeme, p.split())) + ")" for p in phrases)
 
 
 def _split(concept: Concept, accents: bool) -> tuple[list[str], list[str]]:
     """The concept's phrases on the folded and on the exact text, by the two-level rule."""
     folded: list[str] = []
     exact: list[str] = []
-    for form in concept.forms:
+    for form in matching_forms(concept, accents):
         if accents and form.accented:
             exact += [form.exact, form.folded]
         else:
             folded.append(form.folded)
     return list(dict.fromkeys(folded)), list(dict.fromkeys(exact))
+
+
+def _vector(text: SQLColumnExpression[str]) -> ColumnElement[Any]:
+    return func.to_tsvector(_CONFIG, text)
+
+
+def _words(text: SQLColumnExpression[str], words: list[str], folded: bool) -> ColumnElement[bool]:
+    """Rows whose text holds one of ``words`` (single words): one GIN lookup."""
+    query = tsquery_text(words)
+    # Already folded; unaccent keeps it folded like the index whatever the caller passes.
+    tsquery = func.to_tsquery(_CONFIG, func.unaccent(query) if folded else query)
+    matched: ColumnElement[bool] = _vector(text).bool_op("@@")(tsquery)
+    return matched
+
+
+def _phrase(text: SQLColumnExpression[str], phrase: str) -> Select[tuple[int]]:
+    """Rows whose text holds ``phrase``: its words from the GIN index (no recheck), then the
+    phrase as consecutive words of the key text (words and single spaces), which is what
+    ``<->`` and an FTS5 phrase mean, without recomputing each row's tsvector."""
+    words = func.to_tsquery(_CONFIG, tsquery_text([phrase], "&"))
+    return select(Listing.seq).where(_vector(text).bool_op("@@")(words), has_words(text, phrase))
 
 
 class PostgresSearch:
@@ -60,20 +84,30 @@ class PostgresSearch:
         await session.execute(text("SET LOCAL jit = off"))
 
     def matches(self, query: SearchQuery) -> ColumnElement[bool]:
-        concepts = [self._concept(concept, query.accents) for concept in query.concepts]
-        return and_(*concepts)
+        split = [_split(concept, query.accents) for concept in query.concepts]
+        if all(" " not in phrase for folded, exact in split for phrase in folded + exact):
+            return and_(*(self._words(*phrases) for phrases in split))
+        # With a phrase somewhere, every concept is the set of rows it finds, each set computed on
+        # its own from the indexes: tested row by row, a tsvector is recomputed for each row.
+        return and_(*(Listing.seq.in_(self._rows(*phrases)) for phrases in split))
 
-    def _concept(self, concept: Concept, accents: bool) -> ColumnElement[bool]:
-        folded, exact = _split(concept, accents)
-        parts: list[ColumnElement[bool]] = []
-        if folded:
-            # Already folded; unaccent keeps it folded like the index whatever the caller passes.
-            tsquery = func.to_tsquery(_CONFIG, func.unaccent(tsquery_text(folded)))
-            parts.append(func.to_tsvector(_CONFIG, Listing.search_text).bool_op("@@")(tsquery))
-        if exact:
-            tsquery = func.to_tsquery(_CONFIG, tsquery_text(exact))
-            parts.append(func.to_tsvector(_CONFIG, Listing.exact_text).bool_op("@@")(tsquery))
-        return or_(*parts)
+    def _words(self, folded: list[str], exact: list[str]) -> ColumnElement[bool]:
+        """A concept of single words: GIN lookups OR-ed (a bitmap OR)."""
+        texts = ((Listing.search_text, folded, True), (Listing.exact_text, exact, False))
+        return or_(*(_words(column, words, f) for column, words, f in texts if words))
+
+    def _rows(self, folded: list[str], exact: list[str]) -> Select[tuple[int]]:
+        """The rows any form of a concept finds, words and phrases alike. ``OFFSET 0`` keeps the
+        planner from folding it into a join that tests the concept row by row."""
+        arms: list[Select[tuple[int]]] = []
+        texts = ((Listing.search_text, folded, True), (Listing.exact_text, exact, False))
+        for column, phrases, is_folded in texts:
+            words = [phrase for phrase in phrases if " " not in phrase]
+            if words:
+                arms.append(select(Listing.seq).where(_words(column, words, is_folded)))
+            arms += [_phrase(column, phrase) for phrase in phrases if " " in phrase]
+        found = union_all(*arms).subquery("found")
+        return select(found.c.seq).offset(0)
 
     def has_any(
         self, array_: SQLColumnExpression[Any], codes: Sequence[str]

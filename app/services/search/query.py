@@ -56,6 +56,15 @@ class Concept:
         return self.forms[0]
 
 
+def matching_forms(concept: Concept, accents: bool) -> list[Form]:
+    """The forms matching needs: an accented form whose folded key is also a form typed without
+    accents finds nothing that form does not (ranking still weighs every form)."""
+    if not accents:
+        return list(concept.forms)
+    plain = {form.folded for form in concept.forms if not form.accented}
+    return [form for form in concept.forms if not (form.accented and form.folded in plain)]
+
+
 @dataclass(frozen=True)
 class SearchQuery:
     concepts: tuple[Concept, ...]

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.selectable import TableValuedAlias
 
 from app.models import Listing
-from app.services.search.query import Concept, SearchQuery
+from app.services.search.query import Concept, SearchQuery, matching_forms
 
 # Kept current by triggers (migration 0010); its rowid is listings.seq. Its two columns are
 # listings.search_text (folded) and listings.exact_text (accents kept).
@@ -34,7 +34,7 @@ def _phrase(column: str, words: str) -> str:
 def _forms(concept: Concept, accents: bool) -> list[str]:
     """The concept's forms as FTS5 phrases on the column the two-level rule reads."""
     phrases: list[str] = []
-    for form in concept.forms:
+    for form in matching_forms(concept, accents):
         if accents and form.accented:
             phrases += [_phrase("exact_text", form.exact), _phrase("exact_text", form.folded)]
         else:
