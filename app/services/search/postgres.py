@@ -57,13 +57,16 @@ def _vector(text: SQLColumnExpression[str]) -> ColumnElement[Any]:
     return func.to_tsvector(_CONFIG, text)
 
 
-def _words(text: SQLColumnExpression[str], words: list[str], folded: bool) -> ColumnElement[bool]:
-    """Rows whose text holds one of ``words`` (single words): one GIN lookup."""
-    query = tsquery_text(words)
+def _tsquery_match(text: SQLColumnExpression[str], query: str, folded: bool) -> ColumnElement[bool]:
     # Already folded; unaccent keeps it folded like the index whatever the caller passes.
     tsquery = func.to_tsquery(_CONFIG, func.unaccent(query) if folded else query)
     matched: ColumnElement[bool] = _vector(text).bool_op("@@")(tsquery)
     return matched
+
+
+def _words(text: SQLColumnExpression[str], words: list[str], folded: bool) -> ColumnElement[bool]:
+    """Rows whose text holds one of ``words`` (single words): one GIN lookup."""
+    return _tsquery_match(text, tsquery_text(words), folded)
 
 
 def _phrase(text: SQLColumnExpression[str], phrase: str) -> Select[tuple[int]]:
@@ -86,10 +89,25 @@ class PostgresSearch:
     def matches(self, query: SearchQuery) -> ColumnElement[bool]:
         split = [_split(concept, query.accents) for concept in query.concepts]
         if all(" " not in phrase for folded, exact in split for phrase in folded + exact):
-            return and_(*(self._words(*phrases) for phrases in split))
+            return self._all_words(split)
         # With a phrase somewhere, every concept is the set of rows it finds, each set computed on
         # its own from the indexes: tested row by row, a tsvector is recomputed for each row.
         return and_(*(Listing.seq.in_(self._rows(*phrases)) for phrases in split))
+
+    def _all_words(self, split: list[tuple[list[str], list[str]]]) -> ColumnElement[bool]:
+        """Concepts of single words: those read from one text joined with ``&`` into one GIN
+        lookup (as plain folded search does), the others each a bitmap OR of two."""
+        folded = [words for words, exact in split if not exact]
+        exact = [words for folded_, words in split if not folded_]
+        conditions = [self._words(f, e) for f, e in split if f and e]
+        for column, groups, is_folded in (
+            (Listing.search_text, folded, True),
+            (Listing.exact_text, exact, False),
+        ):
+            if groups:
+                query = " & ".join(f"({tsquery_text(words)})" for words in groups)
+                conditions.append(_tsquery_match(column, query, is_folded))
+        return and_(*conditions)
 
     def _words(self, folded: list[str], exact: list[str]) -> ColumnElement[bool]:
         """A concept of single words: GIN lookups OR-ed (a bitmap OR)."""
