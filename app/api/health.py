@@ -5,15 +5,16 @@ from __future__ import annotations
 import hmac
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from app.api.deps import ContextDep, SessionDep, bearer
 from app.core.errors import Forbidden, NotFound, TechxError, Unauthorized, problem_responses
 from app.core.metrics import CONTENT_TYPE
 from app.core.migrations import current_revision, head_revision
+from app.core.problem_language import Wording
 from app.core.routing import TechxRoute
 from app.services.accounts import tokens
 from app.services.jobs import queue
@@ -36,6 +37,9 @@ class ProblemType(BaseModel):
     type: str
     title: str
     status: int
+    detail: str | None = Field(
+        default=None, description="What the problem means (with `Accept-Language: vi`)"
+    )
 
 
 @router.get("/healthz", operation_id="healthz")
@@ -111,15 +115,13 @@ async def metrics(ctx: ContextDep) -> Response:
     return Response(ctx.metrics.render(), media_type=CONTENT_TYPE)
 
 
-def _problem_types() -> dict[str, ProblemType]:
-    found: dict[str, ProblemType] = {}
+def _problem_types() -> dict[str, type[TechxError]]:
+    found: dict[str, type[TechxError]] = {}
     pending: list[type[TechxError]] = [TechxError]
     while pending:
         cls = pending.pop()
         pending.extend(cls.__subclasses__())
-        found.setdefault(
-            cls.slug, ProblemType(type=f"/problems/{cls.slug}", title=cls.title, status=cls.status)
-        )
+        found.setdefault(cls.slug, cls)
     return found
 
 
@@ -128,9 +130,17 @@ def _problem_types() -> dict[str, ProblemType]:
     operation_id="problem_type",
     responses=problem_responses(404),
 )
-async def problem_type(slug: str) -> ProblemType:
-    """What a problem ``type`` in an error response means."""
-    problem = _problem_types().get(slug)
-    if problem is None:
+async def problem_type(slug: str, request: Request, response: Response) -> ProblemType:
+    """What a problem ``type`` in an error response means; in Vietnamese for
+    `Accept-Language: vi`."""
+    cls = _problem_types().get(slug)
+    if cls is None:
         raise NotFound(f"No problem type {slug}")
-    return problem
+    wording = Wording(request)
+    chain = [c.slug for c in cls.__mro__ if issubclass(c, TechxError)]
+    title, detail = wording.text(cls.status, chain, cls.title, None)
+    response.headers["Content-Language"] = wording.language
+    response.headers["Vary"] = "Accept-Language"
+    return ProblemType(
+        type=f"/problems/{slug}", title=title or cls.title, status=cls.status, detail=detail
+    )

@@ -16,6 +16,9 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from app.core import problem_language
+from app.core.problem_language import Wording
+
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "/problems/"
 
@@ -54,9 +57,11 @@ class TechxError(Exception):
         *,
         headers: dict[str, str] | None = None,
         extra: dict[str, Any] | None = None,
+        detail_vi: str | None = None,
     ) -> None:
         super().__init__(detail or self.title)
         self.detail = detail
+        self.detail_vi = detail_vi
         self.headers = headers or {}
         self.extra = extra or {}
 
@@ -154,6 +159,7 @@ def problem_response(
     detail: str | None = None,
     instance: str | None = None,
     headers: dict[str, str] | None = None,
+    language: str = problem_language.DEFAULT,
     **extra: Any,
 ) -> JSONResponse:
     body: dict[str, Any] = {
@@ -161,6 +167,7 @@ def problem_response(
         "title": title or HTTPStatus(status).phrase,
         "status": status,
     }
+    headers = {**(headers or {}), "Content-Language": language, "Vary": "Accept-Language"}
     if detail:
         body["detail"] = detail
     if instance:
@@ -171,37 +178,51 @@ def problem_response(
     )
 
 
-def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+def _field_errors(exc: RequestValidationError, wording: Wording) -> list[dict[str, Any]]:
     errors = []
     for err in exc.errors():
         loc = [part for part in err.get("loc", ()) if isinstance(part, str | int)]
-        errors.append({"loc": loc, "msg": str(err.get("msg", "")), "type": str(err.get("type"))})
+        msg = str(err.get("msg", ""))
+        if wording.vi and err.get("type") == "vocabulary":
+            msg = problem_language.vocabulary_message(err.get("ctx") or {})
+        errors.append({"loc": loc, "msg": msg, "type": str(err.get("type"))})
     return errors
+
+
+def _slug_chain(exc: TechxError) -> list[str]:
+    return [cls.slug for cls in type(exc).__mro__ if issubclass(cls, TechxError)]
 
 
 async def _techx_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, TechxError)
+    wording = Wording(request)
+    title, detail = wording.text(exc.status, _slug_chain(exc), exc.title, exc.detail)
     return problem_response(
         exc.status,
         slug=exc.slug,
-        title=exc.title,
-        detail=exc.detail,
+        title=title,
+        detail=(exc.detail_vi or detail) if wording.vi else detail,
         instance=request.url.path,
         headers=exc.headers,
+        language=wording.language,
         **exc.extra,
     )
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = _field_errors(exc)
+    wording = Wording(request)
+    errors = _field_errors(exc, wording)
     fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in errors[:10])
+    title, _ = wording.text(422, [RequestInvalid.slug], RequestInvalid.title, None)
+    lead = "Các trường không hợp lệ" if wording.vi else "Invalid fields"
     return problem_response(
         RequestInvalid.status,
         slug=RequestInvalid.slug,
-        title=RequestInvalid.title,
-        detail=f"Invalid fields: {fields}" if fields else None,
+        title=title,
+        detail=f"{lead}: {fields}" if fields else None,
         instance=request.url.path,
+        language=wording.language,
         errors=errors,
     )
 
@@ -227,8 +248,15 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     allowed = _allowed_methods(request) if exc.status_code == 405 else []
     if allowed:
         headers["Allow"] = ", ".join(allowed)
+    wording = Wording(request)
+    title, detail = wording.text(exc.status_code, [], None, detail)
     return problem_response(
-        exc.status_code, detail=detail, instance=request.url.path, headers=headers
+        exc.status_code,
+        title=title,
+        detail=detail,
+        instance=request.url.path,
+        headers=headers,
+        language=wording.language,
     )
 
 
@@ -238,30 +266,23 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     if not str(sqlstate or "").startswith(DATA_EXCEPTION_CLASS):
         return await _unhandled(request, exc)
     logger.info("database refused a value", extra={"path": request.url.path, "sqlstate": sqlstate})
-    return problem_response(
-        InvalidData.status,
-        slug=InvalidData.slug,
-        title=InvalidData.title,
-        detail="A value is too long or holds characters that cannot be stored",
-        instance=request.url.path,
+    return await _techx_error(
+        request, InvalidData("A value is too long or holds characters that cannot be stored")
     )
 
 
 async def _stale_row(request: Request, exc: Exception) -> JSONResponse:
     # Two requests updated the same row at once (optimistic locking): the later one loses.
-    return problem_response(
-        ConcurrentUpdate.status,
-        slug=ConcurrentUpdate.slug,
-        title=ConcurrentUpdate.title,
-        detail="Another request changed this resource at the same time; read it and retry",
-        instance=request.url.path,
-    )
+    detail = "Another request changed this resource at the same time; read it and retry"
+    return await _techx_error(request, ConcurrentUpdate(detail))
 
 
 async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
     logger.exception("unhandled error", extra={"path": request.url.path})
+    wording = Wording(request)
+    title, _ = wording.text(500, [InternalError.slug], InternalError.title, None)
     return problem_response(
-        InternalError.status, slug=InternalError.slug, title=InternalError.title
+        InternalError.status, slug=InternalError.slug, title=title, language=wording.language
     )
 
 

@@ -16,8 +16,8 @@ from pydantic import (
     field_validator,
 )
 
+from app import vocabularies
 from app.schemas.types import Name, NFCStr, ProvinceCode
-from app.vocabularies import codes
 
 InitiativeClass = Literal["regular", "breakthrough"]
 InitiativeState = Literal[
@@ -37,22 +37,11 @@ IPC_PATTERN = r"^[A-H][0-9]{2}[A-Z] ?[0-9]{1,4}/[0-9]{2,6}$"
 MAX_AUTHORS = 50
 
 
-def vocabulary_codes(name: str) -> frozenset[str] | None:
-    """The codes of vocabulary ``name``, or ``None`` while its data file is not shipped."""
-    try:
-        return frozenset(codes(name))
-    except FileNotFoundError:
-        return None
-
-
 def known_code(vocabulary: str) -> Callable[[str], str]:
-    """A validator accepting a code of ``vocabulary`` (any well-shaped code until it exists)."""
+    """A validator accepting a code of ``vocabulary``; the error lists the allowed codes."""
 
     def check(value: str) -> str:
-        known = vocabulary_codes(vocabulary)
-        if known is not None and value not in known:
-            raise ValueError(f"unknown code in vocabulary {vocabulary}")
-        return value
+        return vocabularies.check(vocabulary, value)
 
     return check
 

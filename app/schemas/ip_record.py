@@ -31,9 +31,7 @@ Actor = Literal["applicant", "office", "none"]
 
 def _vocabulary(name: str) -> Callable[[str], str]:
     def check(value: str) -> str:
-        if value not in vocabularies.codes(name):
-            raise ValueError(f"'{value}' is not a code of vocabulary {name}")
-        return value
+        return vocabularies.check(name, value)
 
     return check
 
