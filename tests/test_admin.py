@@ -669,7 +669,7 @@ async def test_signing_keys_list_shows_one_active_key(
     headers = await admin_headers(client, session, ctx)
     response = await client.get(KEYS, headers=headers)
     assert response.status_code == 200, response.text
-    active = [key for key in response.json() if key["active"]]
+    active = [key for key in response.json()["items"] if key["active"]]
     assert len(active) == 1
     assert active[0]["retired_at"] is None
 
@@ -678,14 +678,14 @@ async def test_rotating_signing_key_retires_the_old_one(
     client: httpx.AsyncClient, session: AsyncSession, ctx: AppContext
 ) -> None:
     headers = await admin_headers(client, session, ctx)
-    before = (await client.get(KEYS, headers=headers)).json()
+    before = (await client.get(KEYS, headers=headers)).json()["items"]
     old_kid = next(key["kid"] for key in before if key["active"])
     rotated = await client.post(KEYS + "/rotate", headers=headers)
     assert rotated.status_code == 201, rotated.text
     assert rotated.json()["active"] is True
     new_kid = rotated.json()["kid"]
     assert new_kid != old_kid
-    after = {key["kid"]: key for key in (await client.get(KEYS, headers=headers)).json()}
+    after = {key["kid"]: key for key in (await client.get(KEYS, headers=headers)).json()["items"]}
     assert [kid for kid, key in after.items() if key["active"]] == [new_kid]
     assert after[old_kid]["active"] is False
     assert after[old_kid]["retired_at"] is not None

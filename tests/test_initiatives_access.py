@@ -249,7 +249,7 @@ async def test_owner_denies_with_a_reason_and_the_requester_is_told(
     )
     assert "initiative.access_denied" in kinds.all()
     mine = await client.get(f"{base}/access-requests", headers=fund)
-    assert [r["status"] for r in mine.json()] == ["denied"]
+    assert [r["status"] for r in mine.json()["items"]] == ["denied"]
 
 
 async def test_only_the_owner_decides_access_requests(
@@ -303,3 +303,23 @@ async def test_every_confidential_read_is_an_audit_entry(
         ("admin", ["description", "claims"]),
     ]
     assert reads[1].actor_id == str(admin_user.id)
+
+
+async def test_owner_pages_through_access_requests(
+    client: httpx.AsyncClient, session: AsyncSession, ctx: AppContext
+) -> None:
+    initiative, who = await published(client, session, ctx)
+    url = f"{API}/{initiative['id']}/access-requests"
+    made = []
+    for _ in range(3):
+        _, fund = await login(client, session, ctx, roles=["fund"])
+        made.append((await client.post(url, json=_nda(), headers=fund)).json()["id"])
+
+    seen, params = [], {"limit": 2}
+    while True:
+        page = (await client.get(url, params=params, headers=who.owner_headers)).json()
+        seen += [r["id"] for r in page["items"]]
+        if page["next_cursor"] is None:
+            break
+        params["cursor"] = page["next_cursor"]
+    assert seen == made

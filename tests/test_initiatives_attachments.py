@@ -51,7 +51,7 @@ async def test_upload_stores_the_file_under_its_sha256(
     assert body["media_type"] == "application/pdf"
     assert _files_under(tmp_path) == [tmp_path / sha[:2] / sha]
     listed = await client.get(f"{API}/{draft['id']}/attachments", headers=owner)
-    assert [a["id"] for a in listed.json()] == [body["id"]]
+    assert [a["id"] for a in listed.json()["items"]] == [body["id"]]
 
 
 async def test_attachment_over_the_storage_limit_answers_413(
@@ -66,7 +66,9 @@ async def test_attachment_over_the_storage_limit_answers_413(
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["type"] == "/problems/attachment-too-large"
     assert _files_under(tmp_path) == []
-    assert (await client.get(f"{API}/{draft['id']}/attachments", headers=owner)).json() == []
+    assert (await client.get(f"{API}/{draft['id']}/attachments", headers=owner)).json()[
+        "items"
+    ] == []
 
 
 async def test_the_same_file_twice_answers_409(
@@ -170,4 +172,6 @@ async def test_owner_removes_an_attachment_from_a_draft(
         f"{API}/{draft['id']}/attachments/{attachment['id']}", headers=owner
     )
     assert response.status_code == 204
-    assert (await client.get(f"{API}/{draft['id']}/attachments", headers=owner)).json() == []
+    assert (await client.get(f"{API}/{draft['id']}/attachments", headers=owner)).json()[
+        "items"
+    ] == []

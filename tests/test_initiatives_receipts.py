@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -161,7 +162,7 @@ async def test_resubmission_after_return_freezes_a_new_version_and_keeps_the_old
 
     assert second["version"] == 2
     assert second["content_hash"] != first["content_hash"]
-    versions = (await client.get(f"{url}/versions", headers=owner)).json()
+    versions = (await client.get(f"{url}/versions", headers=owner)).json()["items"]
     assert [v["number"] for v in versions] == [1, 2]
     old = (await client.get(f"{url}/versions/1", headers=owner)).json()
     assert old["content"]["trl"] == 5
@@ -179,3 +180,42 @@ async def test_editing_a_submitted_initiative_answers_409(
     )
     assert response.status_code == 409
     assert response.json()["type"] == "/problems/initiative-not-editable"
+
+
+async def test_receipt_version_and_timeline_share_one_submission_time(
+    client: httpx.AsyncClient, session: AsyncSession, ctx: AppContext
+) -> None:
+    initiative, receipt, headers = await _submitted(client, session, ctx)
+    url = f"{API}/{initiative['id']}"
+
+    version = (await client.get(f"{url}/versions/1", headers=headers)).json()
+    timeline = (await client.get(f"{url}/timeline", headers=headers)).json()
+    submitted = next(e for e in timeline["entries"] if e["to_state"] == "submitted")
+
+    issued = datetime.fromisoformat(receipt["issued_at"])
+    assert issued == datetime.fromisoformat(version["created_at"])
+    assert issued == datetime.fromisoformat(submitted["at"])
+    assert version["receipt"]["issued_at"] == receipt["issued_at"]
+
+
+async def test_versions_page_with_a_cursor(
+    client: httpx.AsyncClient, session: AsyncSession, ctx: AppContext
+) -> None:
+    initiative, _, headers = await _submitted(client, session, ctx)
+    _, admin = await login(client, session, ctx, roles=["admin"])
+    url = f"{API}/{initiative['id']}"
+    for target in ("screening", "returned"):
+        body = {"to": target, "reason": "Bổ sung số liệu"}
+        assert (
+            await client.post(f"{url}/transitions", json=body, headers=admin)
+        ).status_code == 201
+    assert (await client.post(f"{url}/submit", headers=headers)).status_code == 201
+
+    first = (await client.get(f"{url}/versions", params={"limit": 1}, headers=headers)).json()
+    assert [v["number"] for v in first["items"]] == [1]
+    params = {"limit": 1, "cursor": first["next_cursor"]}
+    second = (await client.get(f"{url}/versions", params=params, headers=headers)).json()
+    assert [v["number"] for v in second["items"]] == [2]
+    assert second["next_cursor"] is None
+    forged = await client.get(f"{url}/versions", params={"cursor": "x.y"}, headers=headers)
+    assert forged.status_code == 400

@@ -129,7 +129,7 @@ async def test_owner_reads_scores_and_comments_without_reviewer_identities(
 
     reviews = await client.get(f"{API}/{initiative_id}/reviews", headers=who.owner_headers)
     assert reviews.status_code == 200
-    assert reviews.json() == [
+    assert reviews.json()["items"] == [
         {
             "reviewer": "Reviewer 1",
             "novelty": 4,
@@ -138,7 +138,7 @@ async def test_owner_reads_scores_and_comments_without_reviewer_identities(
             "impact": 4,
             "resource_mobilisation": 2,
             "comment": SCORES["comment"],
-            "scored_at": reviews.json()[0]["scored_at"],
+            "scored_at": reviews.json()["items"][0]["scored_at"],
         }
     ]
     log = await client.get(f"{API}/{initiative_id}/access-log", headers=who.owner_headers)

@@ -168,7 +168,7 @@ async def test_events_posted_in_reverse_order_give_the_same_state_and_deadlines(
 
     assert await state(in_order["id"]) == await state(reversed_["id"])
     assert (await state(in_order["id"]))[0] == "in_force"
-    listed = (await client.get(f"{BASE}/{reversed_['id']}/events", headers=headers)).json()
+    listed = (await client.get(f"{BASE}/{reversed_['id']}/events", headers=headers)).json()["items"]
     assert [e["key_event"] for e in listed] == [key for key, _ in events]
 
 

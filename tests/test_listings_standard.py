@@ -32,7 +32,7 @@ LISTING_VOCABULARIES = (
 async def test_vocabulary_catalogue_lists_versions_and_sources(client) -> None:
     response = await client.get("/api/v1/vocabularies")
     assert response.status_code == 200
-    catalogue = {entry["name"]: entry for entry in response.json()}
+    catalogue = {entry["name"]: entry for entry in response.json()["items"]}
     assert set(LISTING_VOCABULARIES) <= set(catalogue)
     for name in LISTING_VOCABULARIES:
         assert catalogue[name]["version"] and catalogue[name]["source"]

@@ -47,3 +47,34 @@ def test_every_fallible_operation_documents_problem_responses() -> None:
         for code in errors - {"422"}:
             content = op["responses"][code].get("content", {})
             assert "application/problem+json" in content, (op["operationId"], code)
+
+
+def _resolve(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        schema = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+    return schema
+
+
+def _success_schemas(document: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    found = []
+    for op in _operations(document):
+        for code, answer in op["responses"].items():
+            schema = answer.get("content", {}).get("application/json", {}).get("schema")
+            if code.startswith("2") and schema is not None:
+                found.append((op["operationId"], _resolve(document, schema)))
+    return found
+
+
+def test_every_list_answers_the_items_and_next_cursor_envelope() -> None:
+    document = create_app().openapi()
+    answers = _success_schemas(document)
+    bare = [op for op, schema in answers if schema.get("type") == "array"]
+    assert bare == [], f"bare arrays instead of {{items, next_cursor}}: {bare}"
+    lists = [
+        (op, s) for op, s in answers if op.endswith("_list") or "items" in s.get("properties", {})
+    ]
+    assert len(lists) > 20
+    for op, schema in lists:
+        properties = schema.get("properties", {})
+        assert {"items", "next_cursor"} <= set(properties), (op, sorted(properties))
+        assert _resolve(document, properties["items"]).get("type") == "array", op

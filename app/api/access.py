@@ -60,15 +60,21 @@ async def create_access_request(
 @router.get(
     "/initiatives/{initiative_id}/access-requests",
     operation_id="access_requests_list",
-    responses=problem_responses(401, 404, 422),
+    responses=problem_responses(400, 401, 404, 422),
 )
 async def list_access_requests(
-    initiative_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
-) -> list[AccessRequestRead]:
+    initiative_id: uuid.UUID,
+    session: SessionDep,
+    principal: PrincipalDep,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
+) -> Page[AccessRequestRead]:
     """Every request for the owner and authors; your own otherwise."""
     visible = await initiatives.get_visible(session, initiative_id, principal=principal)
-    rows = await access.list_requests(session, visible.initiative, principal=principal)
-    return [AccessRequestRead.model_validate(r) for r in rows]
+    rows, next_cursor = await access.list_requests(
+        session, visible.initiative, principal=principal, cursor=cursor, limit=limit
+    )
+    return Page(items=[AccessRequestRead.model_validate(r) for r in rows], next_cursor=next_cursor)
 
 
 @router.post(

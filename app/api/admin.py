@@ -171,9 +171,10 @@ async def rotate_exchange_client_secret(
     operation_id="admin_signing_keys_list",
     responses=problem_responses(*ADMIN_ERRORS),
 )
-async def list_signing_keys(session: SessionDep, _admin: AdminUser) -> list[SigningKeyRead]:
+async def list_signing_keys(session: SessionDep, _admin: AdminUser) -> Page[SigningKeyRead]:
+    """Every signing key, active and retired; one page holds them all (`next_cursor` is null)."""
     rows = await keys.list_keys(session)
-    return [
+    items = [
         SigningKeyRead(
             kid=r.kid,
             algorithm=r.algorithm,
@@ -183,6 +184,7 @@ async def list_signing_keys(session: SessionDep, _admin: AdminUser) -> list[Sign
         )
         for r in rows
     ]
+    return Page(items=items)
 
 
 @router.post(

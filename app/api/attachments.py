@@ -11,6 +11,7 @@ from fastapi.responses import FileResponse
 from app.api.audit import AuditedRead
 from app.api.deps import ContextDep, CurrentUser, Idempotent, PrincipalDep, SessionDep
 from app.core.errors import problem_responses
+from app.core.pagination import CursorQuery, LimitQuery, Page
 from app.core.routing import TechxRoute
 from app.schemas.initiative import AttachmentRead
 from app.services.initiatives import attachments
@@ -56,15 +57,21 @@ async def upload_attachment(
 @router.get(
     "",
     operation_id="initiatives_attachments_list",
-    responses=problem_responses(401, 404, 422),
+    responses=problem_responses(400, 401, 404, 422),
 )
 async def list_attachments(
-    initiative_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
-) -> list[AttachmentRead]:
+    initiative_id: uuid.UUID,
+    session: SessionDep,
+    principal: PrincipalDep,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
+) -> Page[AttachmentRead]:
     """The attachments' metadata, for those who may read confidential content."""
     visible = await initiatives.get_readable(session, initiative_id, principal=principal)
-    rows = await initiatives.attachments_of(session, visible.initiative.id)
-    return [AttachmentRead.model_validate(r) for r in rows]
+    rows, next_cursor = await initiatives.attachments_page(
+        session, visible.initiative, cursor=cursor, limit=limit
+    )
+    return Page(items=[AttachmentRead.model_validate(r) for r in rows], next_cursor=next_cursor)
 
 
 @router.get(

@@ -187,18 +187,25 @@ async def get_timeline(
 @router.get(
     "/{initiative_id}/versions",
     operation_id="initiatives_versions_list",
-    responses=problem_responses(401, 404, 422),
+    responses=problem_responses(400, 401, 404, 422),
 )
 async def list_versions(
-    initiative_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
-) -> list[VersionSummary]:
-    """Every frozen version with its content hash."""
+    initiative_id: uuid.UUID,
+    session: SessionDep,
+    principal: PrincipalDep,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
+) -> Page[VersionSummary]:
+    """Every frozen version with its content hash, oldest first."""
     visible = await initiatives.get_readable(session, initiative_id, principal=principal)
-    rows = await initiatives.list_versions(session, visible.initiative)
-    return [
+    rows, next_cursor = await initiatives.list_versions(
+        session, visible.initiative, cursor=cursor, limit=limit
+    )
+    items = [
         VersionSummary(number=r.number, content_hash=r.content_hash, created_at=r.created_at)
         for r in rows
     ]
+    return Page(items=items, next_cursor=next_cursor)
 
 
 @router.get(

@@ -164,10 +164,11 @@ async def delete_record(
 )
 async def list_events(
     record_id: uuid.UUID, session: SessionDep, actor: ActorDep
-) -> list[IpEventRead]:
-    """The record's legal-status events in the order they apply (event date, then key)."""
+) -> Page[IpEventRead]:
+    """The record's legal-status events in the order they apply (event date, then key); one page
+    holds them all (`next_cursor` is null)."""
     record = await ip_records.get(session, record_id, actor=actor)
-    return [ip_events.event_view(e) for e in ip_events.ordered_events(record)]
+    return Page(items=[ip_events.event_view(e) for e in ip_events.ordered_events(record)])
 
 
 @router.post(

@@ -58,11 +58,12 @@ async def assign_reviewer(
 )
 async def list_assignments(
     initiative_id: uuid.UUID, session: SessionDep, principal: PrincipalDep, _admin: AdminUser
-) -> list[AssignmentRead]:
-    """Assignments with reviewers' identities and declarations (administrators)."""
+) -> Page[AssignmentRead]:
+    """Assignments with reviewers' identities and declarations (administrators); one page holds
+    them all (`next_cursor` is null)."""
     visible = await initiatives.get_visible(session, initiative_id, principal=principal)
     rows = await reviews.list_for_initiative(session, visible.initiative)
-    return [AssignmentRead.model_validate(r) for r in rows]
+    return Page(items=[AssignmentRead.model_validate(r) for r in rows])
 
 
 @router.get(
@@ -72,10 +73,11 @@ async def list_assignments(
 )
 async def list_anonymous_reviews(
     initiative_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
-) -> list[AnonymousReview]:
-    """Scores and comments as 'Reviewer 1', 'Reviewer 2'… (owner, authors, administrators)."""
+) -> Page[AnonymousReview]:
+    """Scores and comments as 'Reviewer 1', 'Reviewer 2'… (owner, authors, administrators); one
+    page holds them all (`next_cursor` is null)."""
     initiative = await initiatives.get_owner_side(session, initiative_id, principal=principal)
-    return await reviews.anonymous(session, initiative)
+    return Page(items=await reviews.anonymous(session, initiative))
 
 
 @router.get("/reviews", operation_id="reviews_mine", responses=problem_responses(400, 401, 403))

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 
 from app.core.errors import problem_responses
+from app.core.pagination import Page
 from app.core.routing import TechxRoute
 from app.schemas.vocabulary import VocabularyRead, VocabularySummary
 from app.services import vocabularies
@@ -15,8 +16,9 @@ router = APIRouter(prefix="/api/v1/vocabularies", tags=["vocabularies"], route_c
 
 
 @router.get("", operation_id="vocabularies_list", responses=problem_responses(500))
-async def list_vocabularies(request: Request) -> list[VocabularySummary]:
-    """Every vocabulary with its version, source and number of terms."""
+async def list_vocabularies(request: Request) -> Page[VocabularySummary]:
+    """Every vocabulary with its version, source and number of terms; one page holds them all
+    (`next_cursor` is null)."""
     summaries = []
     for name in vocabularies.names():
         data = vocabularies.get(name)
@@ -30,7 +32,7 @@ async def list_vocabularies(request: Request) -> list[VocabularySummary]:
                 url=url,
             )
         )
-    return summaries
+    return Page(items=summaries)
 
 
 @router.get("/{name}", operation_id="vocabularies_get", responses=problem_responses(404, 422))

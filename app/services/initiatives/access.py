@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from app.core.pagination import keyset_page
 from app.models import AccessRequest, Initiative, ReviewAssignment, User
 from app.models.access import DENIED, GRANTED, PENDING, REVOKED
 from app.models.base import utcnow
@@ -241,14 +242,22 @@ async def request_access(
 
 
 async def list_requests(
-    session: AsyncSession, initiative: Initiative, *, principal: Principal
-) -> list[AccessRequest]:
-    """Every request for the owner's side; a requester sees their own."""
+    session: AsyncSession,
+    initiative: Initiative,
+    *,
+    principal: Principal,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[AccessRequest], str | None]:
+    """Every request for the owner's side, a requester's own otherwise; one page, oldest first."""
     stmt = select(AccessRequest).where(AccessRequest.initiative_id == initiative.id)
     if await read_basis(session, initiative, principal=principal) not in OWNER_SIDE:
         user = principal_user(principal)
         stmt = stmt.where(AccessRequest.requester_id == (user.id if user else None))
-    return list((await session.scalars(stmt.order_by(AccessRequest.created_at))).all())
+    order = (AccessRequest.created_at, AccessRequest.id)
+    return await keyset_page(
+        session, stmt, order=order, cursor=cursor, limit=limit, purpose="access-requests"
+    )
 
 
 async def decide(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -10,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.security import ALGORITHM, sha256_hex, sign_detached, verify_detached
 from app.models import Attachment, Initiative, InitiativeVersion, User
-from app.models.base import utcnow
 from app.schemas.receipt import Receipt, ReceiptProblem, ReceiptVerification
 from app.services.accounts.keys import KeyRing
 from app.services.audit import canonical_json
@@ -52,8 +52,8 @@ def content_hash(content: dict[str, Any]) -> str:
     return sha256_hex(canonical_json(content))
 
 
-def _rfc3339_now() -> str:
-    return utcnow().isoformat(timespec="microseconds").replace("+00:00", "Z")
+def rfc3339(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 async def freeze(
@@ -63,8 +63,12 @@ async def freeze(
     attachments: list[Attachment],
     by: User,
     keyring: KeyRing,
+    at: datetime,
 ) -> InitiativeVersion:
-    """Store the next immutable version and the receipt signed with the active key."""
+    """Store the next immutable version and the receipt signed with the active key.
+
+    ``at`` is the one clock reading of the submission: the receipt's ``issued_at``, the
+    version's ``created_at`` and the timeline step all carry it."""
     number = initiative.submitted_version + 1
     content = content_of(initiative, attachments)
     key = await keyring.active_key(session)
@@ -72,7 +76,7 @@ async def freeze(
         "initiative_id": str(initiative.id),
         "version": number,
         "content_hash": content_hash(content),
-        "issued_at": _rfc3339_now(),
+        "issued_at": rfc3339(at),
         "kid": key.kid,
         "alg": key.algorithm,
     }
@@ -84,6 +88,7 @@ async def freeze(
         content_hash=payload["content_hash"],
         receipt={**payload, "signature": signature},
         submitted_by=by.id,
+        created_at=at,
     )
     session.add(version)
     initiative.submitted_version = number

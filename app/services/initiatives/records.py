@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from app.core.pagination import keyset_page
 from app.models import Attachment, Initiative, InitiativeVersion, Organisation, Transition, User
 from app.models.initiative import DRAFT, EDITABLE_STATES, PUBLIC_STATES
 from app.schemas.initiative import (
@@ -257,13 +258,34 @@ async def summaries(session: AsyncSession, rows: list[Initiative]) -> list[Initi
     ]
 
 
-async def list_versions(session: AsyncSession, initiative: Initiative) -> list[InitiativeVersion]:
-    rows = await session.scalars(
-        select(InitiativeVersion)
-        .where(InitiativeVersion.initiative_id == initiative.id)
-        .order_by(InitiativeVersion.number)
+async def list_versions(
+    session: AsyncSession, initiative: Initiative, *, cursor: str | None, limit: int
+) -> tuple[list[InitiativeVersion], str | None]:
+    """One page of the frozen versions, oldest first, and the cursor after it."""
+    stmt = select(InitiativeVersion).where(InitiativeVersion.initiative_id == initiative.id)
+    return await keyset_page(
+        session,
+        stmt,
+        order=(InitiativeVersion.number,),
+        cursor=cursor,
+        limit=limit,
+        purpose="initiative-versions",
     )
-    return list(rows.all())
+
+
+async def attachments_page(
+    session: AsyncSession, initiative: Initiative, *, cursor: str | None, limit: int
+) -> tuple[list[Attachment], str | None]:
+    """One page of the attachments' metadata, in upload order, and the cursor after it."""
+    stmt = select(Attachment).where(Attachment.initiative_id == initiative.id)
+    return await keyset_page(
+        session,
+        stmt,
+        order=(Attachment.created_at, Attachment.id),
+        cursor=cursor,
+        limit=limit,
+        purpose="initiative-attachments",
+    )
 
 
 async def get_version(

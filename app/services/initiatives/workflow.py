@@ -10,6 +10,7 @@ through ``submit`` only: it freezes a version and signs its receipt.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -101,11 +102,12 @@ async def _move(
     role: str,
     reason: str | None = None,
     version: int | None = None,
+    at: datetime | None = None,
 ) -> Transition:
     last = await session.scalar(
         select(func.max(Transition.seq)).where(Transition.initiative_id == initiative.id)
     )
-    now, before = utcnow(), initiative.state
+    now, before = at or utcnow(), initiative.state
     step = Transition(
         initiative_id=initiative.id,
         seq=(last or 0) + 1,
@@ -204,14 +206,18 @@ async def submit(
         raise SubmissionIncomplete(f"Required to submit: {fields}", extra={"errors": missing})
     owner = principal_user(principal)
     assert owner is not None
+    now = utcnow()  # one reading: receipt, version and timeline agree to the microsecond
     version = await receipts.freeze(
         session,
         initiative,
         attachments=await initiatives.attachments_of(session, initiative.id),
         by=owner,
         keyring=keyring,
+        at=now,
     )
-    await _move(session, initiative, to=SUBMITTED, actor=owner, role=OWNER, version=version.number)
+    await _move(
+        session, initiative, to=SUBMITTED, actor=owner, role=OWNER, version=version.number, at=now
+    )
     return version
 
 
