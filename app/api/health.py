@@ -128,6 +128,7 @@ def _problem_types() -> dict[str, type[TechxError]]:
 @router.get(
     "/problems/{slug}",
     operation_id="problem_type",
+    response_model_exclude_none=True,
     responses=problem_responses(404),
 )
 async def problem_type(slug: str, request: Request, response: Response) -> ProblemType:
