@@ -7,4 +7,4 @@ The worker itself knows no job kind; a module that adds one registers it here.
 from app.services.federation import harvest_jobs  # noqa: F401
 from app.services.ip import alerts  # noqa: F401
 from app.services.jobs import maintenance  # noqa: F401
-from app.services.notifications import webhooks  # noqa: F401
+from app.services.notifications import mail, webhooks  # noqa: F401

@@ -62,6 +62,7 @@ async def test_fund_without_a_grant_sees_only_public_fields_after_publication(
         "name": "Nguyễn Văn An",
         "affiliation": "Viện Hàn lâm KH&CN",
         "user_id": None,
+        "email": None,
         "share": 60,
     }
     assert all(body[name] is None for name in CONFIDENTIAL_FIELDS)

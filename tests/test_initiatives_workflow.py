@@ -237,12 +237,36 @@ async def test_owner_withdraws_with_a_reason_before_publication(
     assert stored.state == "withdrawn"
 
 
-async def test_owner_cannot_withdraw_after_publication(
+async def test_withdrawn_after_publication_stays_addressable_as_withdrawn(
     client: httpx.AsyncClient, session: AsyncSession, ctx: AppContext
 ) -> None:
-    initiative_id, owner, _ = await _initiative_in(client, session, ctx, "published")
-    response = await step(client, initiative_id, "withdrawn", owner, "Đổi ý")
-    assert response.status_code == 409
+    initiative_id, owner, admin = await _initiative_in(client, session, ctx, "published")
+    assert (await step(client, initiative_id, "withdrawn", admin, "Đổi ý")).status_code == 403
+    without_reason = await step(client, initiative_id, "withdrawn", owner)
+    assert without_reason.status_code == 422
+
+    response = await step(client, initiative_id, "withdrawn", owner, "Chuyển giao độc quyền")
+    assert response.status_code == 201
+
+    public = await client.get(f"{API}/{initiative_id}")
+    assert public.status_code == 200
+    assert public.json()["state"] == "withdrawn"
+    assert public.json()["access"] == "public"
+    assert public.json()["description"] is None
+    timeline = (await client.get(f"{API}/{initiative_id}/timeline")).json()
+    assert timeline["entries"][-1]["reason"] == "Chuyển giao độc quyền"
+    listed = (await client.get(API)).json()["items"]
+    assert initiative_id not in [item["id"] for item in listed]
+    again = await step(client, initiative_id, "commercializing", owner)
+    assert again.status_code == 409
+
+
+async def test_withdrawn_before_publication_stays_private(
+    client: httpx.AsyncClient, session: AsyncSession, ctx: AppContext
+) -> None:
+    initiative_id, owner, _ = await _initiative_in(client, session, ctx, "screening")
+    assert (await step(client, initiative_id, "withdrawn", owner, "Đổi ý")).status_code == 201
+    assert (await client.get(f"{API}/{initiative_id}")).status_code == 404
 
 
 async def test_timeline_of_a_never_submitted_draft_is_private(

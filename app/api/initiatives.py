@@ -32,10 +32,11 @@ from app.schemas.initiative import (
     InitiativeUpdate,
 )
 from app.schemas.receipt import Receipt, VersionRead, VersionSummary
+from app.schemas.revision import InitiativeRevision
 from app.schemas.workflow import Timeline, TimelineEntry, TransitionRequest
 from app.services.initiatives import records as initiatives
+from app.services.initiatives import revisions, workflow
 from app.services.initiatives import search as initiative_search
-from app.services.initiatives import workflow
 from app.services.initiatives.search import Filters
 
 router = APIRouter(prefix="/api/v1/initiatives", tags=["initiatives"], route_class=TechxRoute)
@@ -201,11 +202,34 @@ async def list_versions(
     rows, next_cursor = await initiatives.list_versions(
         session, visible.initiative, cursor=cursor, limit=limit
     )
-    items = [
-        VersionSummary(number=r.number, content_hash=r.content_hash, created_at=r.created_at)
-        for r in rows
-    ]
+    items = [VersionSummary.model_validate(r) for r in rows]
     return Page(items=items, next_cursor=next_cursor)
+
+
+@router.post(
+    "/{initiative_id}/versions",
+    operation_id="initiatives_versions_publish",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[Idempotent],
+    responses=problem_responses(401, 403, 404, 409, 415, 422),
+)
+async def publish_version(
+    initiative_id: uuid.UUID,
+    body: InitiativeRevision,
+    session: SessionDep,
+    ctx: ContextDep,
+    principal: PrincipalDep,
+    response: Response,
+) -> Receipt:
+    """After publication, publish a new version of the public fields (TRL, summary, keywords,
+    IPC, funding sought, results, newly linked IP records) with a reason: it gets its own signed
+    receipt, a revision entry on the timeline and a place in the change history."""
+    visible = await initiatives.get_visible(session, initiative_id, principal=principal, lock=True)
+    version = await revisions.publish(
+        session, visible, principal=principal, data=body, keyring=ctx.keyring
+    )
+    response.headers["Location"] = f"{router.prefix}/{initiative_id}/versions/{version.number}"
+    return Receipt.model_validate(version.receipt)
 
 
 @router.get(
@@ -220,10 +244,4 @@ async def get_version(
     """A frozen version's content and receipt (the read is logged for the authors)."""
     visible = await initiatives.get_readable(session, initiative_id, principal=principal)
     version = await initiatives.get_version(session, visible, number, principal=principal)
-    return VersionRead(
-        number=version.number,
-        content_hash=version.content_hash,
-        created_at=version.created_at,
-        content=version.content,
-        receipt=version.receipt,
-    )
+    return VersionRead.model_validate(version)

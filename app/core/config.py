@@ -96,6 +96,20 @@ class MetricsSettings(BaseModel):
     open: bool = False
 
 
+class MailSettings(BaseModel):
+    # Outgoing e-mail (co-author invitations). Without a host, deliveries fail and are retried
+    # until dead-lettered, visible to operators; nothing is dropped silently.
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    from_address: str = "no-reply@techx.invalid"
+    timeout_seconds: float = 30.0
+    # The address of this service as people reach it, used in the links of e-mails.
+    public_url: str = "http://127.0.0.1:8000"
+
+
 class BootstrapSettings(BaseModel):
     admin_email: str | None = None
     admin_password: str | None = None
@@ -123,6 +137,7 @@ class Settings(BaseSettings):
     storage: StorageSettings = Field(default_factory=StorageSettings)
     sync: SyncSettings = Field(default_factory=SyncSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    mail: MailSettings = Field(default_factory=MailSettings)
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

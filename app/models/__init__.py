@@ -3,6 +3,7 @@
 from app.models.access import AccessRequest
 from app.models.audit import AuditEntry
 from app.models.base import Base
+from app.models.coauthor import Coauthor
 from app.models.deal import Deal, DealMove
 from app.models.duplicate import ListingIdentifier
 from app.models.exchange import Exchange
@@ -25,6 +26,7 @@ __all__ = [
     "AuditEntry",
     "Base",
     "ChangeEntry",
+    "Coauthor",
     "ContactRequest",
     "Deal",
     "DealMove",

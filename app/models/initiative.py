@@ -23,6 +23,12 @@ PUBLISHED = "published"
 COMMERCIALIZING = "commercializing"
 COMMERCIALIZED = "commercialized"
 
+# Kinds of frozen versions and of timeline entries: submissions and workflow moves, and the
+# new public versions an owner publishes after publication.
+SUBMISSION = "submission"
+TRANSITION = "transition"
+REVISION = "revision"
+
 # States whose public fields anyone may read and search.
 PUBLIC_STATES = frozenset({PUBLISHED, COMMERCIALIZING, COMMERCIALIZED})
 # States in which the owner edits the record and may (re)submit it.
@@ -56,6 +62,8 @@ class Initiative(Base):
     funding_currency: Mapped[str | None] = mapped_column(String(3))
     province: Mapped[str | None] = mapped_column(String(10))
     keywords: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    # Public: results achieved, a language map; published with new versions after publication.
+    results: Mapped[dict[str, str] | None] = mapped_column(JSONType)
     declares_no_infringement: Mapped[bool] = mapped_column(Boolean, default=False)
     declares_no_duplicate: Mapped[bool] = mapped_column(Boolean, default=False)
     # Search keys (app.services.search.folding), folded: public text for everyone, confidential
@@ -92,6 +100,10 @@ class InitiativeVersion(Base):
         ForeignKey("initiatives.id", ondelete="CASCADE")
     )
     number: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20), default=SUBMISSION, server_default=SUBMISSION)
+    # A revision's reason and the names of the public fields it changed.
+    reason: Mapped[str | None] = mapped_column(Text)
+    changed: Mapped[list[str] | None] = mapped_column(JSONType)
     content: Mapped[dict[str, Any]] = mapped_column(JSONType)
     content_hash: Mapped[str] = mapped_column(String(64))
     receipt: Mapped[dict[str, Any]] = mapped_column(JSONType)
@@ -138,6 +150,7 @@ class Transition(Base):
         ForeignKey("initiatives.id", ondelete="CASCADE")
     )
     seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20), default=TRANSITION, server_default=TRANSITION)
     from_state: Mapped[str | None] = mapped_column(String(20))
     to_state: Mapped[str] = mapped_column(String(20))
     actor_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))

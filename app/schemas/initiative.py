@@ -11,9 +11,11 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
+    EmailStr,
     Field,
     StringConstraints,
     field_validator,
+    model_validator,
 )
 
 from app import vocabularies
@@ -81,9 +83,27 @@ class Author(BaseModel):
     name: Name = Field(examples=["Nguyễn Văn An"])
     affiliation: Name | None = Field(default=None, examples=["Viện Hàn lâm KH&CN Việt Nam"])
     user_id: uuid.UUID | None = Field(
-        default=None, description="The author's account, which may then read the full record"
+        default=None,
+        description="The author's account: asked to confirm authorship and share, and reads "
+        "the full record unless they decline",
+    )
+    email: EmailStr | None = Field(
+        default=None,
+        description="An author without an account: invited at this address with a one-time "
+        "code, never linked by the address alone",
     )
     share: int = Field(ge=1, le=100, description="Contribution in whole percent")
+
+    @field_validator("email")
+    @classmethod
+    def _lower(cls, value: str | None) -> str | None:
+        return value.lower() if value else value
+
+    @model_validator(mode="after")
+    def _one_way_to_reach(self) -> Author:
+        if self.user_id is not None and self.email is not None:
+            raise ValueError("name an author by user_id or by email, not both")
+        return self
 
 
 Authors = Annotated[
@@ -163,6 +183,9 @@ class AuthorRead(BaseModel):
     name: str
     affiliation: str | None = None
     user_id: uuid.UUID | None = Field(default=None, description="Shown to full readers only")
+    email: str | None = Field(
+        default=None, description="Owner's side only: where an unclaimed invitation went"
+    )
     share: int
 
 
@@ -196,6 +219,9 @@ class InitiativeSummary(BaseModel):
     funding_sought: FundingSought | None
     province: str | None
     keywords: list[str]
+    results: dict[str, str] | None = Field(
+        default=None, description="Results achieved, published with new versions"
+    )
     submitted_version: int = Field(description="Number of the latest frozen version, 0 if none")
     ip_status: str = Field(
         description="Protection summarised from the linked IP records (vocabulary ip_statuses)"

@@ -40,7 +40,16 @@ class ReceiptVerification(BaseModel):
 
 
 class VersionSummary(BaseModel):
+    """One entry of the change history."""
+
+    model_config = ConfigDict(from_attributes=True)
+
     number: int
+    kind: Literal["submission", "revision"] = Field(
+        description="A submission, or a new public version published after publication"
+    )
+    reason: str | None = Field(description="Why the revision was published")
+    changed: list[str] | None = Field(description="The public fields a revision changed")
     content_hash: str
     created_at: datetime
 

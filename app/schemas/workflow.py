@@ -21,6 +21,9 @@ class TransitionRequest(BaseModel):
 
 class TimelineEntry(BaseModel):
     seq: int
+    kind: Literal["transition", "revision"] = Field(
+        description="A workflow move, or a new public version published after publication"
+    )
     from_state: InitiativeState | None
     to_state: InitiativeState
     at: datetime

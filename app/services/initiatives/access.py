@@ -21,6 +21,7 @@ from app.models.initiative import PUBLIC_STATES
 from app.schemas.access import AccessRequestCreate
 from app.services import audit
 from app.services.accounts.tokens import Principal
+from app.services.initiatives import coauthors
 from app.services.notifications import inbox
 from app.vocabularies import load
 
@@ -93,7 +94,7 @@ async def read_basis(
         return None
     if initiative.owner_id == user.id:
         return "owner"
-    if str(user.id) in initiative.author_user_ids:
+    if await coauthors.has_consented_reader(session, initiative.id, user.id):
         return "author"
     if "admin" in principal.roles:
         return "admin"

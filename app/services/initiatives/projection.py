@@ -41,6 +41,7 @@ def public_fields(initiative: Initiative, *, overdue: bool, ip_status: str) -> d
         ),
         "province": initiative.province,
         "keywords": initiative.keywords,
+        "results": initiative.results,
         "submitted_version": initiative.submitted_version,
         "ip_status": ip_status,
         "published_at": initiative.published_at,
@@ -59,10 +60,19 @@ def public(initiative: Initiative, *, overdue: bool, ip_status: str) -> Initiati
 
 
 def full(
-    initiative: Initiative, *, overdue: bool, ip_status: str, attachments: list[Attachment]
+    initiative: Initiative,
+    *,
+    overdue: bool,
+    ip_status: str,
+    attachments: list[Attachment],
+    owner_side: bool = False,
 ) -> InitiativeRead:
+    """Everything, for confidential readers; invitation addresses for the owner's side only."""
     fields = public_fields(initiative, overdue=overdue, ip_status=ip_status)
-    fields["authors"] = [AuthorRead.model_validate(a) for a in initiative.authors]
+    fields["authors"] = [
+        AuthorRead.model_validate(a if owner_side else {**a, "email": None})
+        for a in initiative.authors
+    ]
     return InitiativeRead(
         **fields,
         access="full",

@@ -10,21 +10,25 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.security import ALGORITHM, sha256_hex, sign_detached, verify_detached
-from app.models import Attachment, Initiative, InitiativeVersion, User
+from app.models import Attachment, Initiative, InitiativeVersion, IpRecord, User
+from app.models.initiative import SUBMISSION
 from app.schemas.receipt import Receipt, ReceiptProblem, ReceiptVerification
 from app.services.accounts.keys import KeyRing
 from app.services.audit import canonical_json
 
 
-def content_of(initiative: Initiative, attachments: list[Attachment]) -> dict[str, Any]:
-    """Everything the authors submitted, confidential fields and attachment hashes included."""
+def content_of(
+    initiative: Initiative, attachments: list[Attachment], *, ip_records: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """Everything the authors submitted, confidential fields and attachment hashes included;
+    invitation addresses left out (they are contact details, not authorship)."""
     amount = initiative.funding_amount
     return {
         "title": initiative.title,
         "summary": initiative.summary,
         "description": initiative.description,
         "claims": initiative.claims,
-        "authors": initiative.authors,
+        "authors": [{k: v for k, v in a.items() if k != "email"} for a in initiative.authors],
         "owner_organisation_id": (
             str(initiative.owner_organisation_id) if initiative.owner_organisation_id else None
         ),
@@ -40,12 +44,32 @@ def content_of(initiative: Initiative, attachments: list[Attachment]) -> dict[st
         ),
         "province": initiative.province,
         "keywords": initiative.keywords,
+        "results": initiative.results,
+        "ip_records": ip_records,
         "declarations": {
             "no_infringement": initiative.declares_no_infringement,
             "no_duplicate": initiative.declares_no_duplicate,
         },
         "attachments": sorted(a.sha256 for a in attachments),
     }
+
+
+async def _ip_records(session: AsyncSession, initiative: Initiative) -> list[dict[str, Any]]:
+    """The IP records linked to the initiative, as the frozen content names them."""
+    rows = await session.scalars(
+        select(IpRecord).where(IpRecord.initiative_id == initiative.id).order_by(IpRecord.id)
+    )
+    return [
+        {
+            "id": str(r.id),
+            "ip_type": r.ip_type,
+            "office": r.office,
+            "application_number": r.application_number,
+            "registration_number": r.registration_number,
+            "summary_status": r.summary_status,
+        }
+        for r in rows
+    ]
 
 
 def content_hash(content: dict[str, Any]) -> str:
@@ -64,13 +88,17 @@ async def freeze(
     by: User,
     keyring: KeyRing,
     at: datetime,
+    kind: str = SUBMISSION,
+    reason: str | None = None,
+    changed: list[str] | None = None,
 ) -> InitiativeVersion:
     """Store the next immutable version and the receipt signed with the active key.
 
     ``at`` is the one clock reading of the submission: the receipt's ``issued_at``, the
     version's ``created_at`` and the timeline step all carry it."""
     number = initiative.submitted_version + 1
-    content = content_of(initiative, attachments)
+    await session.flush()  # IP records just linked count in the frozen content
+    content = content_of(initiative, attachments, ip_records=await _ip_records(session, initiative))
     key = await keyring.active_key(session)
     payload: dict[str, Any] = {
         "initiative_id": str(initiative.id),
@@ -89,6 +117,9 @@ async def freeze(
         receipt={**payload, "signature": signature},
         submitted_by=by.id,
         created_at=at,
+        kind=kind,
+        reason=reason,
+        changed=changed,
     )
     session.add(version)
     initiative.submitted_version = number

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from app.core.pagination import keyset_page
 from app.models import Attachment, Initiative, InitiativeVersion, Organisation, Transition, User
-from app.models.initiative import DRAFT, EDITABLE_STATES, PUBLIC_STATES
+from app.models.initiative import DRAFT, EDITABLE_STATES, PUBLIC_STATES, WITHDRAWN
 from app.schemas.initiative import (
     InitiativeCreate,
     InitiativeRead,
@@ -22,7 +22,7 @@ from app.schemas.initiative import (
 )
 from app.services import audit
 from app.services.accounts.tokens import Principal
-from app.services.initiatives import access, projection, stages
+from app.services.initiatives import access, coauthors, projection, stages
 from app.services.ip import links
 from app.services.search.folding import search_keys
 
@@ -76,12 +76,13 @@ def _keys(parts: Iterable[str]) -> tuple[str, str]:
     return " ".join(p[0] for p in pairs if p[0]), " ".join(p[1] for p in pairs if p[1])
 
 
-def _refresh_search_text(initiative: Initiative) -> None:
+def refresh_search_text(initiative: Initiative) -> None:
     initiative.public_exact, initiative.public_text = _keys(
         [
             *initiative.title.values(),
             *initiative.summary.values(),
             *initiative.keywords,
+            *(initiative.results or {}).values(),
             *(str(author["name"]) for author in initiative.authors),
             *initiative.ipc,
         ]
@@ -91,7 +92,7 @@ def _refresh_search_text(initiative: Initiative) -> None:
     )
 
 
-def _apply(initiative: Initiative, values: dict[str, Any]) -> None:
+def apply(initiative: Initiative, values: dict[str, Any]) -> None:
     for name, value in values.items():
         if name == "funding_sought":
             initiative.funding_amount = value["amount"] if value else None
@@ -108,11 +109,12 @@ def _apply(initiative: Initiative, values: dict[str, Any]) -> None:
 async def create(session: AsyncSession, data: InitiativeCreate, *, by: User) -> Initiative:
     """Register a draft owned by ``by``."""
     initiative = Initiative(owner_id=by.id, state=DRAFT)
-    _apply(initiative, data.model_dump(mode="json"))
+    apply(initiative, data.model_dump(mode="json"))
     await _check_references(session, initiative)
-    _refresh_search_text(initiative)
+    refresh_search_text(initiative)
     session.add(initiative)
     await session.flush()
+    await coauthors.reconcile(session, initiative)
     session.add(
         Transition(
             initiative_id=initiative.id,
@@ -141,10 +143,12 @@ async def update(
     """Apply the owner's changes to a draft or returned initiative."""
     require_editable(initiative)
     changes = data.model_dump(mode="json", exclude_unset=True)
-    _apply(initiative, changes)
+    apply(initiative, changes)
     await _check_references(session, initiative)
-    _refresh_search_text(initiative)
+    refresh_search_text(initiative)
     await session.flush()
+    if "authors" in changes:
+        await coauthors.reconcile(session, initiative)
     await audit.append(
         session,
         actor_id=by.id,
@@ -153,6 +157,11 @@ async def update(
         subject_id=initiative.id,
         data={"fields": sorted(changes)},  # names only: the log must not copy confidential text
     )
+
+
+def withdrawn_after_publication(initiative: Initiative) -> bool:
+    """Once public, an initiative stays addressable (as ``withdrawn``) after a withdrawal."""
+    return initiative.state == WITHDRAWN and initiative.published_at is not None
 
 
 def require_editable(initiative: Initiative) -> None:
@@ -177,7 +186,11 @@ async def get_visible(
     if initiative is None:
         raise InitiativeNotFound(f"No initiative {initiative_id}")
     basis = await access.read_basis(session, initiative, principal=principal)
-    if basis is not None or initiative.state in PUBLIC_STATES:
+    if (
+        basis is not None
+        or initiative.state in PUBLIC_STATES
+        or withdrawn_after_publication(initiative)
+    ):
         return Visible(initiative, basis)
     if await access.is_assigned_reviewer(session, initiative.id, principal=principal):
         return Visible(initiative, None)
@@ -246,7 +259,11 @@ async def present(
         )
     attachments = await attachments_of(session, initiative.id)
     return projection.full(
-        initiative, overdue=overdue(initiative), ip_status=ip_status, attachments=attachments
+        initiative,
+        overdue=overdue(initiative),
+        ip_status=ip_status,
+        attachments=attachments,
+        owner_side=visible.basis in access.OWNER_SIDE,
     )
 
 

@@ -3,8 +3,10 @@ public timeline of those moves.
 
 draft → submitted → screening → under_review → selected | rejected → published →
 commercializing → commercialized, plus ``returned`` (sent back for changes, then resubmitted) and
-``withdrawn`` (by the owner, any time before publication). Submitting, first or again, goes
-through ``submit`` only: it freezes a version and signs its receipt.
+``withdrawn`` (by the owner, with a reason, at any stage before ``commercialized``; once published,
+a withdrawn initiative stays addressable). Submitting, first or again, goes through ``submit``
+only: it freezes a version and signs its receipt, once every co-author has consented. After
+publication the owner's new public versions appear on the timeline as revisions.
 """
 
 from __future__ import annotations
@@ -26,9 +28,11 @@ from app.models.initiative import (
     PUBLISHED,
     REJECTED,
     RETURNED,
+    REVISION,
     SCREENING,
     SELECTED,
     SUBMITTED,
+    TRANSITION,
     UNDER_REVIEW,
     WITHDRAWN,
 )
@@ -36,7 +40,7 @@ from app.schemas.workflow import Timeline, TimelineEntry
 from app.services import audit
 from app.services.accounts.keys import KeyRing
 from app.services.accounts.tokens import Principal
-from app.services.initiatives import receipts, stages
+from app.services.initiatives import coauthors, receipts, stages
 from app.services.initiatives import records as initiatives
 from app.services.initiatives.access import principal_user
 from app.services.initiatives.records import Visible
@@ -54,8 +58,8 @@ TRANSITIONS: dict[str, dict[str, frozenset[str]]] = {
     UNDER_REVIEW: {SELECTED: _ADMIN, REJECTED: _ADMIN, RETURNED: _ADMIN, WITHDRAWN: _OWNER},
     SELECTED: {PUBLISHED: _ADMIN, WITHDRAWN: _OWNER},
     # The owner knows first when a licence or transfer starts and ends, so either side records it.
-    PUBLISHED: {COMMERCIALIZING: _EITHER},
-    COMMERCIALIZING: {COMMERCIALIZED: _EITHER},
+    PUBLISHED: {COMMERCIALIZING: _EITHER, WITHDRAWN: _OWNER},
+    COMMERCIALIZING: {COMMERCIALIZED: _EITHER, WITHDRAWN: _OWNER},
 }
 REASON_REQUIRED = frozenset({REJECTED, RETURNED, WITHDRAWN})
 
@@ -103,6 +107,7 @@ async def _move(
     reason: str | None = None,
     version: int | None = None,
     at: datetime | None = None,
+    kind: str = TRANSITION,
 ) -> Transition:
     last = await session.scalar(
         select(func.max(Transition.seq)).where(Transition.initiative_id == initiative.id)
@@ -111,6 +116,7 @@ async def _move(
     step = Transition(
         initiative_id=initiative.id,
         seq=(last or 0) + 1,
+        kind=kind,
         from_state=before,
         to_state=to,
         actor_id=actor.id,
@@ -120,12 +126,37 @@ async def _move(
         at=now,
     )
     session.add(step)
-    initiative.state, initiative.state_entered_at = to, now
-    if to == PUBLISHED:
+    if kind == TRANSITION:
+        initiative.state, initiative.state_entered_at = to, now
+    if to == PUBLISHED and kind == TRANSITION:
         initiative.published_at = now
     await session.flush()
     await _record(session, initiative, step, actor=actor)
     return step
+
+
+async def record_revision(
+    session: AsyncSession,
+    initiative: Initiative,
+    *,
+    actor: User,
+    reason: str,
+    version: int,
+    at: datetime,
+) -> Transition:
+    """A new public version on the timeline: the stage stays, the entry names the version."""
+    state = initiative.state
+    return await _move(
+        session,
+        initiative,
+        to=state,
+        actor=actor,
+        role=OWNER,
+        reason=reason,
+        version=version,
+        at=at,
+        kind=REVISION,
+    )
 
 
 async def _record(
@@ -134,7 +165,7 @@ async def _record(
     await audit.append(
         session,
         actor_id=actor.id,
-        action="initiative.transition",
+        action="initiative.transition" if step.kind == TRANSITION else "initiative.revised",
         subject_type="initiative",
         subject_id=initiative.id,
         data={
@@ -146,16 +177,22 @@ async def _record(
         },
     )
     label = stages.label(step.to_state)
-    await inbox.notify(
-        session,
-        user_id=initiative.owner_id,
-        kind="initiative.state_changed",
-        title={
-            "vi": f"Sáng kiến chuyển sang: {label.get('vi', step.to_state)}",
-            "en": f"Initiative moved to: {label.get('en', step.to_state)}",
-        },
-        data={"initiative_id": str(initiative.id), "from": step.from_state, "to": step.to_state},
-    )
+    title = {
+        "vi": f"Sáng kiến chuyển sang: {label.get('vi', step.to_state)}",
+        "en": f"Initiative moved to: {label.get('en', step.to_state)}",
+    }
+    if step.kind == REVISION:
+        title = {
+            "vi": f"Sáng kiến có phiên bản công bố mới ({step.version})",
+            "en": f"Initiative published a new version ({step.version})",
+        }
+    kind = "initiative.state_changed" if step.kind == TRANSITION else "initiative.revised"
+    data = {"initiative_id": str(initiative.id), "from": step.from_state, "to": step.to_state}
+    # The owner and every co-author who has not declined hear of each stage.
+    for user_id in [initiative.owner_id, *await coauthors.readers(session, initiative.id)]:
+        await inbox.notify(
+            session, user_id=user_id, kind=kind, title=title, data=data | {"seq": step.seq}
+        )
 
 
 async def transition(
@@ -204,6 +241,7 @@ async def submit(
     if missing:
         fields = ", ".join(".".join(e["loc"]) for e in missing)
         raise SubmissionIncomplete(f"Required to submit: {fields}", extra={"errors": missing})
+    await coauthors.require_settled(session, initiative)
     owner = principal_user(principal)
     assert owner is not None
     now = utcnow()  # one reading: receipt, version and timeline agree to the microsecond
@@ -221,12 +259,24 @@ async def submit(
     return version
 
 
+def _left_at(rows: list[Transition]) -> list[datetime | None]:
+    """When each stage was left: the next move's time; revisions leave no stage."""
+    left: list[datetime | None] = []
+    following: datetime | None = None
+    for row in reversed(rows):
+        left.append(None if row.kind == REVISION else following)
+        if row.kind == TRANSITION:
+            following = row.at
+    return left[::-1]
+
+
 def _entries(rows: list[Transition]) -> list[TimelineEntry]:
-    left = [row.at for row in rows[1:]] + [None]
+    left = _left_at(rows)
     return [
         TimelineEntry.model_validate(
             {
                 "seq": row.seq,
+                "kind": row.kind,
                 "from_state": row.from_state,
                 "to_state": row.to_state,
                 "at": row.at,
@@ -234,8 +284,11 @@ def _entries(rows: list[Transition]) -> list[TimelineEntry]:
                 "reason": row.reason,
                 "version": row.version,
                 "left_at": left_at,
-                "target_days": stages.target_days(row.to_state),
-                "overdue": stages.is_overdue(row.to_state, row.at, left_at=left_at),
+                "target_days": (
+                    stages.target_days(row.to_state) if row.kind == TRANSITION else None
+                ),
+                "overdue": row.kind == TRANSITION
+                and stages.is_overdue(row.to_state, row.at, left_at=left_at),
             }
         )
         for row, left_at in zip(rows, left, strict=True)
