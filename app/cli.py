@@ -14,6 +14,7 @@ import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.cli_ip import ip_cli
+from app.cli_receipt import receipt_cli
 from app.cli_sync import sync_cli
 from app.context import AppContext
 from app.core.config import get_settings
@@ -32,6 +33,7 @@ cli.add_typer(keys_cli, name="keys")
 cli.add_typer(ip_cli, name="ip")
 cli.add_typer(audit_cli, name="audit")
 cli.add_typer(sync_cli, name="sync")
+cli.add_typer(receipt_cli, name="receipt")
 
 
 @cli.command()

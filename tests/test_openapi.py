@@ -11,7 +11,7 @@ from app.main import create_app
 OPENAPI = Path(__file__).resolve().parents[1] / "openapi" / "openapi.json"
 METHODS = {"get", "post", "put", "patch", "delete"}
 # Routes that cannot fail on input: no error response to document.
-INFALLIBLE = {"healthz", "readyz", "metrics", "auth_jwks", "sync_capabilities"}
+INFALLIBLE = {"healthz", "readyz", "metrics", "sync_capabilities"}
 # OAI-PMH answers its errors as <error> elements with HTTP 200, as the protocol requires.
 INFALLIBLE |= {"oai_pmh", "oai_pmh_post"}
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import unquote_plus
 
-from fastapi import APIRouter, Form, Request, status
+from fastapi import APIRouter, Form, Query, Request, status
 
 from app.api.deps import ContextDep, Idempotent, SessionDep
 from app.core.errors import BadRequest, problem_responses
@@ -142,9 +142,22 @@ async def register(body: RegisterRequest, session: SessionDep, ctx: ContextDep) 
     "/jwks",
     operation_id="auth_jwks",
     summary="Public signing keys (JWKS)",
+    responses=problem_responses(422),
 )
-async def jwks(session: SessionDep, ctx: ContextDep) -> Jwks:
-    keys = await ctx.keyring.verifying_keys(
-        session, grace_seconds=ctx.settings.auth.key_grace_seconds
-    )
+async def jwks(
+    session: SessionDep,
+    ctx: ContextDep,
+    include: Annotated[
+        Literal["retired"] | None,
+        Query(description="`retired`: every key ever used, to check old submission receipts"),
+    ] = None,
+) -> Jwks:
+    """The keys that verify access tokens (active, and retired within the grace period); with
+    `include=retired` every key ever used, so that any receipt can be checked offline."""
+    if include == "retired":
+        keys = await ctx.keyring.every_public_key(session)
+    else:
+        keys = await ctx.keyring.verifying_keys(
+            session, grace_seconds=ctx.settings.auth.key_grace_seconds
+        )
     return Jwks(keys=[public_jwk(key) for key in keys])

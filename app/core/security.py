@@ -122,6 +122,19 @@ def generate_key_pair() -> tuple[str, str]:
     return private_pem, public_pem
 
 
+def public_key_from_jwk(data: dict[str, Any]) -> PublicKey:
+    """The RSA public key a JWK (RFC 7517) describes, as PEM; ``ValueError`` when it is none."""
+    if data.get("kty") != "RSA" or not isinstance(data.get("kid"), str):
+        raise ValueError("not an RSA key with a kid")
+    e, n = (int.from_bytes(base64.urlsafe_b64decode(str(data[p]) + "=="), "big") for p in "en")
+    pem = (
+        rsa.RSAPublicNumbers(e, n)
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    return PublicKey(kid=data["kid"], algorithm=str(data.get("alg", ALGORITHM)), pem=pem.decode())
+
+
 def public_jwk(key: PublicKey) -> dict[str, Any]:
     data: dict[str, Any] = jwk.construct(key.pem, key.algorithm).to_dict()
     data.update(kid=key.kid, use="sig", alg=key.algorithm)

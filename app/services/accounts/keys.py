@@ -85,6 +85,11 @@ class KeyRing:
             await self._reload(session)
         return self._public[kid]
 
+    async def every_public_key(self, session: AsyncSession) -> list[PublicKey]:
+        """Every key ever used, retired ones included: receipts stay verifiable after rotations."""
+        await self._reload(session)
+        return [key for key, _retired_at in self._public.values()]
+
     async def verifying_keys(self, session: AsyncSession, *, grace_seconds: int) -> list[PublicKey]:
         """Keys that still verify access tokens: active ones and those retired within grace."""
         await self._reload(session)

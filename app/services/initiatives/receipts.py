@@ -9,7 +9,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.security import ALGORITHM, sha256_hex, sign_detached, verify_detached
+from app.core.security import (
+    ALGORITHM,
+    public_key_from_jwk,
+    sha256_hex,
+    sign_detached,
+    verify_detached,
+)
 from app.models import Attachment, Initiative, InitiativeVersion, IpRecord, User
 from app.models.initiative import SUBMISSION
 from app.schemas.receipt import Receipt, ReceiptProblem, ReceiptVerification
@@ -145,6 +151,27 @@ def _invalid(reason: ReceiptProblem) -> ReceiptVerification:
     return ReceiptVerification(valid=False, reason=reason)
 
 
+def _signed_part(receipt: Receipt) -> bytes:
+    return canonical_json(receipt.model_dump(exclude={"signature"})).encode()
+
+
+def verify_offline(receipt: Receipt, jwks: dict[str, Any]) -> ReceiptVerification:
+    """Whether a receipt was signed by a key of ``jwks`` (as ``GET /api/v1/auth/jwks`` answers):
+    what anyone can check without the service; the stored version is not compared."""
+    if receipt.alg != ALGORITHM:
+        return _invalid("unsupported-algorithm")
+    found = [k for k in jwks.get("keys", []) if isinstance(k, dict) and k.get("kid") == receipt.kid]
+    try:
+        key = public_key_from_jwk(found[0]) if found else None
+    except (KeyError, ValueError):
+        key = None
+    if key is None:
+        return _invalid("unknown-key")
+    if not verify_detached(_signed_part(receipt), receipt.signature, key):
+        return _invalid("bad-signature")
+    return ReceiptVerification(valid=True)
+
+
 async def verify(
     session: AsyncSession, receipt: Receipt, *, keyring: KeyRing
 ) -> ReceiptVerification:
@@ -156,8 +183,7 @@ async def verify(
         key, _retired_at = await keyring.public_key(session, receipt.kid)
     except KeyError:
         return _invalid("unknown-key")
-    payload = canonical_json(receipt.model_dump(exclude={"signature"}))
-    if not verify_detached(payload.encode(), receipt.signature, key):
+    if not verify_detached(_signed_part(receipt), receipt.signature, key):
         return _invalid("bad-signature")
     stored = await _stored(session, receipt)
     if stored is None:
