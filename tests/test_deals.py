@@ -144,8 +144,8 @@ async def test_access_request_needs_the_nda_and_links_the_existing_flow(
     requests = await client.get(
         f"/api/v1/initiatives/{t.subject_id}/access-requests", headers=t.owner
     )
-    assert [r["id"] for r in requests.json()] == [moved.json()["access_request_id"]]
-    assert requests.json()[0]["status"] == "pending"
+    assert [r["id"] for r in requests.json()["items"]] == [moved.json()["access_request_id"]]
+    assert requests.json()["items"][0]["status"] == "pending"
 
 
 @pytest.mark.parametrize(
