@@ -252,12 +252,17 @@ async def test_record_of_another_exchange_is_forbidden_and_left_untouched(
     assert stored is not None and (stored.version, stored.trl) == (1, 6)
 
 
-async def test_batch_of_only_another_exchanges_records_returns_403(
+async def test_batch_of_only_another_exchanges_records_is_answered_per_item(
     client: httpx.AsyncClient, session: AsyncSession, ctx: AppContext
 ) -> None:
     headers = await exchange_headers(client, session, ctx)
-    response = await push(client, headers, [delete("7", 2, exchange="DN")])
-    assert response.status_code == 403
+    items = [delete("7", 2, exchange="DN"), upsert("8", 1, exchange="DN")]
+    response = await push(client, headers, items)
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert [(r["status"], r["http_status"]) for r in results] == [("rejected", 403)] * 2
+    assert [r["errors"][0]["code"] for r in results] == ["forbidden", "forbidden"]
+    assert await _entries(session) == 0
 
 
 async def test_batch_over_the_item_limit_returns_413(

@@ -70,7 +70,22 @@ class PendingRequest:
         await self._session.flush()
 
 
+def _canonical(body: bytes, media_type: str) -> bytes:
+    """JSON by meaning: sorted keys, no insignificant space, one escaping; other bodies as sent.
+
+    A retry of the same JSON serialised another way is the same request.
+    """
+    if not (media_type == "application/json" or media_type.endswith("+json")):
+        return body
+    try:
+        parsed = json.loads(body)
+    except (UnicodeDecodeError, ValueError):
+        return body
+    return json.dumps(parsed, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
 async def fingerprint(request: Request, secret: str) -> str:
+    """A keyed digest of the method, path and body (JSON in its canonical form)."""
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         form = await request.form()
@@ -80,7 +95,7 @@ async def fingerprint(request: Request, secret: str) -> str:
         )
         body = json.dumps(parts).encode()
     else:
-        body = await request.body()
+        body = _canonical(await request.body(), media_type)
     return hmac_sha256(secret, f"{request.method} {request.url.path}\n".encode() + body)
 
 

@@ -10,7 +10,7 @@ from app.api import idempotency
 from app.api.deps import ContextDep, SessionDep, require_scope
 from app.core.errors import BadRequest, Forbidden, problem_responses
 from app.core.routing import TechxRoute
-from app.schemas.listing import METADATA_VERSION
+from app.schemas.listing import EXTENSIONS_MEMBER, METADATA_VERSION, SUPPORTED_MAJOR_VERSIONS
 from app.schemas.sync import (
     PROTOCOL_VERSION,
     Capabilities,
@@ -83,7 +83,9 @@ async def push(
     """Apply a batch: one result per item in order; a bad item is rejected on its own.
 
     A rejected item carries ``http_status`` (403 another exchange's record, 409 version
-    conflict, 422 invalid). When every item targets another exchange the answer is 403.
+    conflict, 422 invalid), whatever the other items are: even a batch of only another
+    exchange's records is answered item by item. 403 for the whole request means the exchange
+    itself may not push; 422, a batch whose ``metadata_version`` has an unsupported major.
     """
     return await sync_push.push(
         session, body, exchange=_exchange_of(principal), limits=ctx.settings.sync
@@ -117,6 +119,8 @@ async def capabilities(ctx: ContextDep) -> Capabilities:
         protocol_versions=[PROTOCOL_VERSION],
         metadata_profile="/api/v1/schemas/listing",
         metadata_version=METADATA_VERSION,
+        supported_metadata_versions=list(SUPPORTED_MAJOR_VERSIONS),
+        extensions_member=EXTENSIONS_MEMBER,
         limits=Limits(
             max_batch_items=sync.max_batch_items,
             max_push_bytes=sync.max_push_bytes,

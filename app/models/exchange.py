@@ -39,6 +39,10 @@ class Exchange(Base):
     # The peer's feed cursor after the last page applied here (null: from the start).
     harvest_cursor: Mapped[str | None] = mapped_column(Text)
     harvested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The peer's own "not before" (its last Retry-After): no harvest contacts it earlier.
+    harvest_not_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Held by the one harvest of this peer that runs, renewed with every page it commits.
+    harvest_lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     applied: Mapped[int] = _counter()
     unchanged: Mapped[int] = _counter()
     stale: Mapped[int] = _counter()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -73,6 +74,9 @@ class Listing(Base):
     origin_id: Mapped[str] = mapped_column(String(100))
     origin_url: Mapped[str | None] = mapped_column(String(500))
     content_hash: Mapped[str] = mapped_column(String(64))
+    # Fields of a newer metadata version this instance does not know, kept as the origin sent
+    # them and published again under ``extensions`` (null: none).
+    extensions: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     # Folded text (app.services.search.folding): the indexed document and the fields ranking weighs.
     search_text: Mapped[str] = mapped_column(Text)
     search_title: Mapped[str] = mapped_column(Text)

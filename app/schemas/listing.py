@@ -21,6 +21,14 @@ from app.schemas.vocabulary import (
 )
 
 METADATA_VERSION = "1.0.0"
+# Major versions of the metadata this instance reads: any minor of these is accepted, its
+# unknown fields kept under ``extensions``.
+SUPPORTED_MAJOR_VERSIONS = ("1",)
+EXTENSIONS_MEMBER = "extensions"
+EXTENSIONS_DESCRIPTION = (
+    "Fields of a newer minor metadata version that this exchange does not know, kept as the"
+    " origin sent them and published again unchanged"
+)
 DEFAULT_LIFETIME = timedelta(days=365)
 MAX_LIFETIME = timedelta(days=730)
 
@@ -87,6 +95,22 @@ def _synced_expiry(value: datetime) -> datetime:
     return value
 
 
+def _supported(value: str) -> str:
+    if value.split(".")[0] not in SUPPORTED_MAJOR_VERSIONS:
+        raise PydanticCustomError(
+            "unsupported_metadata_version",
+            "Metadata version {value} is not supported; supported major versions: {supported}"
+            " (any minor version of these)",
+            {"value": value, "supported": ", ".join(SUPPORTED_MAJOR_VERSIONS)},
+        )
+    return value
+
+
+MetadataVersion = Annotated[
+    str,
+    Field(pattern=r"^[0-9]{1,4}(\.[0-9]{1,4}){0,2}$", examples=[METADATA_VERSION]),
+    AfterValidator(_supported),
+]
 IpcCode = Annotated[str, AfterValidator(_ipc), Field(examples=["G06N 3/08"])]
 ExpiryDate = Annotated[AwareDatetime, AfterValidator(_expiry)]
 SyncedExpiryDate = Annotated[AwareDatetime, AfterValidator(_synced_expiry)]
@@ -237,6 +261,7 @@ class ListingRead(BaseModel):
     status: str = Field(description="active, closed, withdrawn, or expired (past expires_at)")
     expires_at: datetime
     source: SourceRead
+    extensions: dict[str, Any] = Field(default_factory=dict, description=EXTENSIONS_DESCRIPTION)
     version: int
     content_hash: str = Field(description="SHA-256 of the canonical JSON of the metadata")
     created_at: datetime

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime
 from typing import Any, Literal, Self
@@ -9,7 +10,13 @@ from typing import Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from app.schemas.listing import ListingCreate, ListingRead, SyncedExpiryDate
+from app.schemas.listing import (
+    EXTENSIONS_DESCRIPTION,
+    ListingCreate,
+    ListingRead,
+    MetadataVersion,
+    SyncedExpiryDate,
+)
 from app.schemas.types import ExchangeCode, Name
 from app.schemas.vocabulary import ProvinceVocabCode
 
@@ -45,9 +52,24 @@ class OwnerRef(BaseModel):
     province: ProvinceVocabCode | None = None
 
 
-class SyncRecord(ListingCreate):
-    """A listing (metadata v1) with its owner and provenance; validated like the listings API."""
+MAX_EXTENSION_BYTES = 16_384
 
+
+class SyncRecord(ListingCreate):
+    """A listing (metadata v1) with its owner and provenance; validated like the listings API.
+
+    Forward compatible: a field this version does not know is kept under ``extensions``
+    (with those the record already carries there), not refused.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    metadata_version: MetadataVersion | None = Field(
+        default=None,
+        description="The metadata version the origin wrote; its major must be one"
+        " of the capabilities' supported_metadata_versions",
+    )
+    extensions: dict[str, Any] = Field(default_factory=dict, description=EXTENSIONS_DESCRIPTION)
     owner: OwnerRef
     source: SourceRef
     expires_at: SyncedExpiryDate | None = Field(
@@ -62,6 +84,21 @@ class SyncRecord(ListingCreate):
         if self.organisation_id is not None:
             raise PydanticCustomError(
                 "not_accepted", "organisation_id is not accepted in a push; send owner"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _keep_unknown_fields(self) -> Self:
+        unknown = self.__pydantic_extra__ or {}
+        if unknown:
+            self.extensions = {**self.extensions, **unknown}
+            self.__pydantic_extra__ = {}
+        size = len(json.dumps(self.extensions, ensure_ascii=False).encode())
+        if size > MAX_EXTENSION_BYTES:
+            raise PydanticCustomError(
+                "extensions_too_large",
+                "Unknown fields take {size} bytes; at most {limit} are kept",
+                {"size": size, "limit": MAX_EXTENSION_BYTES},
             )
         return self
 
@@ -83,6 +120,11 @@ class DeleteItem(BaseModel):
 class PushRequest(BaseModel):
     """Items are validated one by one, so a malformed item is rejected on its own."""
 
+    metadata_version: MetadataVersion | None = Field(
+        default=None,
+        description="The metadata version of the batch's records (422 if its major"
+        " is not supported)",
+    )
     items: list[dict[str, Any]] = Field(description="At most the advertised max_batch_items")
 
 
@@ -113,16 +155,25 @@ class FeedSource(BaseModel):
     version: int
 
 
+class FeedRecord(ListingRead):
+    """A record as a peer's feed carries it: fields of a newer minor version are kept."""
+
+    model_config = ConfigDict(extra="allow")
+
+
 class Change(BaseModel):
     seq: int
     op: Literal["upsert", "delete"]
     id: uuid.UUID
     source: FeedSource = Field(description="Provenance, kept on re-publication")
     changed_at: datetime
-    record: ListingRead | None
+    record: FeedRecord | None
 
 
 class ChangePage(BaseModel):
+    metadata_version: str | None = Field(
+        default=None, description="The metadata version of the records (absent: 1.0.0)"
+    )
     changes: list[Change]
     next_cursor: str = Field(description="Resume from here; stable when reissued")
     has_more: bool
@@ -137,7 +188,13 @@ class Limits(BaseModel):
 class Capabilities(BaseModel):
     protocol_versions: list[str]
     metadata_profile: str
-    metadata_version: str
+    metadata_version: str = Field(description="The version this instance writes")
+    supported_metadata_versions: list[str] = Field(
+        description="Major versions read (any minor of them); other majors are refused with 422"
+    )
+    extensions_member: str = Field(
+        description="Where a record keeps fields of a newer minor version that are not known here"
+    )
     limits: Limits
     tombstone_retention_days: int | None = Field(
         description="Days deletion tombstones are kept; null: kept for good"

@@ -174,8 +174,9 @@ async def _values(
 ) -> dict[str, Any]:
     organisation_id, province = await _owner(session, record.owner, lookups)
     values = listings.column_values(record)
-    values.pop("owner", None)
-    values.pop("source", None)
+    for name in ("owner", "source", "metadata_version"):
+        values.pop(name, None)
+    values["extensions"] = values.get("extensions") or None
     if values["province"] is None and province in vocabularies.codes("provinces"):
         values["province"] = province
     source = record.source

@@ -39,8 +39,9 @@ from app.core.errors import Gone, InvalidCursor
 from app.core.pagination import decode_cursor, encode_cursor
 from app.models import ChangeEntry, FeedHorizon, Listing
 from app.models.base import utcnow
-from app.schemas.sync import Change, ChangePage, FeedSource
-from app.services.listings.projection import listing_read
+from app.schemas.listing import METADATA_VERSION
+from app.schemas.sync import Change, ChangePage, FeedRecord, FeedSource
+from app.services.listings.projection import listing_fields
 
 PURPOSE = "sync-changes"
 CURSOR_VERSION = 1
@@ -180,7 +181,7 @@ def _change(entry: ChangeEntry, listing: Listing | None, now: datetime) -> Chang
             exchange=entry.origin_exchange, source_id=entry.origin_id, version=entry.version
         ),
         changed_at=entry.changed_at,
-        record=listing_read(listing, now=now) if live and listing else None,
+        record=FeedRecord(**listing_fields(listing, now=now)) if live and listing else None,
     )
 
 
@@ -204,6 +205,7 @@ async def changes(session: AsyncSession, *, since: str | None, limit: int) -> Ch
     last = Position(page[-1][0].xid, page[-1][0].seq) if page else start
     now = utcnow()
     return ChangePage(
+        metadata_version=METADATA_VERSION,
         changes=[_change(entry, listing, now) for entry, listing in page],
         next_cursor=_encode(last),
         has_more=has_more,

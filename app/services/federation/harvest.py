@@ -13,6 +13,8 @@ import json
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
+from email.utils import parsedate_to_datetime
 
 import httpx
 from pydantic import ValidationError
@@ -22,11 +24,9 @@ from app.core.database import begin_write
 from app.core.security import decrypt
 from app.models import Exchange
 from app.models.base import utcnow
-from app.models.listing import LOCAL_EXCHANGE
-from app.schemas.sync import READ_ONLY_FIELDS, Change, ChangePage, SourceRef, SyncRecord
-from app.services.federation import apply as sync_apply
-from app.services.federation import exchanges
-from app.services.federation.apply import APPLIED, Outcome
+from app.schemas.listing import METADATA_VERSION, SUPPORTED_MAJOR_VERSIONS
+from app.schemas.sync import ChangePage
+from app.services.federation import exchanges, harvest_page
 
 CHANGES_PATH = "/api/v1/sync/changes"
 GRANT_PATH = "/api/v1/auth/token"
@@ -80,8 +80,15 @@ def peer_of(exchange: Exchange, *, secret: str) -> Peer:
 
 
 def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After", "")
-    return float(value) if value.strip().isdigit() else None
+    """Seconds to wait: ``Retry-After`` as a number of seconds or as an HTTP date."""
+    value = response.headers.get("Retry-After", "").strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - utcnow()).total_seconds()) if when.tzinfo else None
 
 
 def _check(response: httpx.Response, what: str) -> None:
@@ -128,9 +135,13 @@ async def fetch(
     if response.status_code == 410:
         return None
     try:
-        return ChangePage.model_validate_json(response.content)
+        page = ChangePage.model_validate_json(response.content)
     except ValidationError as exc:
         raise HarvestError(f"changes: not a change page: {exc.error_count()} errors") from exc
+    major = (page.metadata_version or METADATA_VERSION).split(".")[0]
+    if major not in SUPPORTED_MAJOR_VERSIONS:
+        raise HarvestError(f"changes: metadata version {page.metadata_version} is not supported")
+    return page
 
 
 async def _page(
@@ -142,111 +153,6 @@ async def _page(
     except PeerRefused:
         bearer[0] = await token(client, peer)
         return await fetch(client, peer, bearer[0], since=since, limit=limit)
-
-
-def origin_of(exchange: str, *, peer: str) -> str:
-    """A peer names its own records ``LOCAL``; here they belong to the peer's code."""
-    return peer if exchange == LOCAL_EXCHANGE else exchange
-
-
-def source_of(change: Change, *, peer: str) -> SourceRef:
-    url = change.record.source.url if change.record is not None else None
-    return SourceRef(
-        exchange=origin_of(change.source.exchange, peer=peer),
-        source_id=change.source.source_id,
-        version=change.source.version,
-        url=url,
-    )
-
-
-def record_of(change: Change, source: SourceRef) -> SyncRecord:
-    """The pushed form of a feed record: read-only fields dropped, provenance kept."""
-    if change.record is None:
-        raise ValueError("a delete carries no record")
-    body = change.record.model_dump(mode="json", exclude=set(READ_ONLY_FIELDS) | {"source"})
-    if body.get("status") == "expired":
-        body["status"] = "active"  # expiry is carried by ``expires_at``
-    body["source"] = source.model_dump()
-    return SyncRecord.model_validate(body)
-
-
-async def _decide(
-    session: AsyncSession, change: Change, source: SourceRef, lookups: sync_apply.Lookups | None
-) -> Outcome:
-    async with session.begin_nested() as savepoint:
-        if change.op == "upsert" and change.record is not None:
-            outcome = await sync_apply.upsert(session, record_of(change, source), lookups)
-        else:
-            outcome = await sync_apply.delete_record(session, source, lookups)
-        if outcome.status not in APPLIED:
-            await savepoint.rollback()
-        return outcome
-
-
-def _bucket(outcome: Outcome) -> str:
-    if outcome.status in APPLIED:
-        return "applied"
-    if outcome.status != "rejected":
-        return outcome.status
-    return "conflicts" if outcome.errors and outcome.errors[0].code == "conflict" else "rejected"
-
-
-async def apply_change(
-    session: AsyncSession,
-    change: Change,
-    *,
-    peer: str,
-    own: str,
-    lookups: sync_apply.Lookups | None = None,
-) -> str:
-    """Apply one change; the counter it advances (``skipped`` for this instance's records)."""
-    try:
-        source = source_of(change, peer=peer)
-        if source.exchange == own:
-            return "skipped"
-        return _bucket(await _decide(session, change, source, lookups))
-    except ValidationError:
-        return "rejected"
-
-
-async def _look_up(
-    session: AsyncSession, page: ChangePage, *, peer: str, own: str
-) -> sync_apply.Lookups:
-    sources, owners = [], []
-    for change in page.changes:
-        try:
-            source = source_of(change, peer=peer)
-        except ValidationError:
-            continue  # rejected when applied
-        if source.exchange != own:
-            sources.append(source)
-            if change.op == "upsert" and change.record is not None:
-                owners.append((change.record.owner.name, change.record.owner.kind))
-    return await sync_apply.look_up(session, sources, owners)
-
-
-def _lag(page: ChangePage) -> int:
-    if not page.has_more or not page.changes:
-        return 0
-    return max(0, int((utcnow() - page.changes[-1].changed_at).total_seconds()))
-
-
-async def apply_page(
-    session: AsyncSession, exchange: Exchange, page: ChangePage, *, own: str
-) -> Counter[str]:
-    """Apply a page and advance the checkpoint and health in the caller's transaction."""
-    counts: Counter[str] = Counter()
-    lookups = await _look_up(session, page, peer=exchange.code, own=own)
-    for change in page.changes:
-        counts[
-            await apply_change(session, change, peer=exchange.code, own=own, lookups=lookups)
-        ] += 1
-    exchange.harvest_cursor = page.next_cursor
-    exchange.harvested_at = utcnow()
-    exchange.lag_seconds = _lag(page)
-    await session.flush()
-    await exchanges.count(session, exchange.code, counts)
-    return counts
 
 
 def check_progress(page: ChangePage, *, since: str | None, seen: set[str]) -> None:
@@ -274,8 +180,10 @@ async def harvest(
     own: str,
     page_size: int,
     on_page: PageHook | None = None,
+    lease_seconds: int | None = None,
 ) -> HarvestReport:
-    """Page through the peer's feed from its checkpoint; commits after every page."""
+    """Page through the peer's feed from its checkpoint; commits after every page, renewing
+    the peer's harvest lease (``lease_seconds``) with each."""
     report, seen, reset = HarvestReport(), set[str](), False
     exchange = await exchanges.get(session, code)
     peer = peer_of(exchange, secret=secret)
@@ -286,6 +194,8 @@ async def harvest(
         page = await _page(client, peer, bearer, since=since, limit=page_size)
         await begin_write(session)
         await session.refresh(exchange, with_for_update=True)
+        if lease_seconds is not None:
+            exchange.harvest_lease_until = utcnow() + timedelta(seconds=lease_seconds)
         if exchange.harvest_cursor != since:
             await session.commit()  # another harvest of this peer moved on: follow it
             continue
@@ -297,7 +207,7 @@ async def harvest(
             await session.commit()
             continue
         check_progress(page, since=since, seen=seen)
-        counts = await apply_page(session, exchange, page, own=own)
+        counts = await harvest_page.apply_page(session, exchange, page, own=own)
         await session.commit()
         report.pages += 1
         report.counts.update(counts)

@@ -54,6 +54,7 @@ def listing_fields(listing: Listing, *, now: datetime | None = None) -> dict[str
         language=[lang for lang in ("vi", "en") if any(t.get(lang) for t in texts)],
         status=listing.status_at(now or utcnow()),
         source=source_read(listing),
+        extensions=listing.extensions or {},
     )
 
 

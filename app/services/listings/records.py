@@ -118,6 +118,8 @@ def content_hash(values: dict[str, Any]) -> str:
     # Hashed only when present, so records without IP numbers keep the hash peers already hold.
     if values.get("ip_numbers"):
         metadata["ip_numbers"] = values["ip_numbers"]
+    if values.get("extensions"):
+        metadata["extensions"] = values["extensions"]
     metadata["organisation_id"] = str(metadata["organisation_id"])
     canonical = json.dumps(metadata, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()

@@ -45,6 +45,7 @@ CONTEXT: dict[str, Any] = {
     "exchange": "techx:exchange",
     "source_id": "techx:sourceId",
     "url": {"@id": "schema:url", "@type": "@id"},
+    "extensions": {"@id": "techx:extensions", "@type": "@json"},
     "version": {"@id": "schema:version", "@type": "xsd:integer"},
     "content_hash": "techx:contentHash",
     "created_at": {"@id": "dct:created", "@type": "xsd:dateTime"},
