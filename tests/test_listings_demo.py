@@ -59,3 +59,17 @@ async def test_catalogue_is_added_once_and_found_by_search(client, session) -> N
     page = await lh.search(client, q="dien mat troi", limit=5)
     assert page["total"] > 0
     assert "điện mặt trời" in page["items"][0]["title"]["vi"].lower()
+
+
+async def test_seeded_listings_enter_the_change_feed_with_this_exchanges_code(
+    client, session, ctx
+) -> None:
+    from tests.sync_helpers import exchange_headers, feed
+
+    await listings.add_listings(session, 30, seed=5)
+    await session.commit()
+    headers = await exchange_headers(client, session, ctx, scopes=("sync:read",))
+    page = await feed(client, headers, limit=1000)
+    assert len(page["changes"]) == 30
+    assert {c["source"]["exchange"] for c in page["changes"]} == {"VN"}
+    assert all(c["record"]["source"]["url"].endswith(c["id"]) for c in page["changes"])

@@ -104,15 +104,21 @@ async def test_feed_from_the_start_still_works_after_a_purge(
     assert [c["source"]["source_id"] for c in changes] == ["2"]
 
 
-async def test_listing_created_through_the_api_is_published_with_local_provenance(
+async def test_listing_created_through_the_api_is_published_under_this_exchanges_code(
     client: httpx.AsyncClient, session: AsyncSession, ctx: AppContext
 ) -> None:
     _, user_headers, _ = await author(client, session, ctx)
     listing = await create(client, user_headers)
     headers = await exchange_headers(client, session, ctx)
     [change] = (await feed(client, headers))["changes"]
-    assert (change["id"], change["source"]["exchange"]) == (listing["id"], "LOCAL")
+    assert (change["id"], change["source"]["exchange"]) == (listing["id"], "VN")
     assert change["record"]["title"] == listing["title"]
+    assert change["record"]["source"] == {
+        "exchange": "VN",
+        "source_id": listing["id"],
+        "version": 1,
+        "url": f"http://techx.test/api/v1/listings/{listing['id']}",
+    }
 
 
 async def test_pushed_record_cannot_be_edited_through_the_listings_api(

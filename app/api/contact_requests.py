@@ -55,7 +55,11 @@ async def contact_owner(
     response: Response,
 ) -> ContactRequestRead:
     """Send a message to the listing's owner organisation, whose members are notified and can
-    answer you: contact details are exchanged this way, never published."""
+    answer you: contact details are exchanged this way, never published.
+
+    A listing that came from another exchange is answered 409 (``listing-held-elsewhere``)
+    with ``origin_exchange`` and ``origin_url``: its owner reads requests there, not here.
+    """
     listing = await listings.get_visible(session, listing_id, viewer=listings.viewer_of(principal))
     request = await contact_requests.create(session, listing, body, by=user)
     return _read(request)

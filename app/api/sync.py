@@ -98,6 +98,7 @@ async def push(
     responses=problem_responses(400, 401, 403, 410, 422),
 )
 async def changes(
+    request: Request,
     session: SessionDep,
     ctx: ContextDep,
     _reader: FeedReader,
@@ -106,9 +107,18 @@ async def changes(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=10_000, description="Capped at feed_page_max")] = 100,
 ) -> ChangePage:
-    """Changes in commit order, each record's latest state; deletes have ``record: null``."""
-    limit = min(limit, ctx.settings.sync.feed_page_max)
-    return await sync_feed.changes(session, since=since, limit=limit)
+    """Changes in commit order, each record's latest state; deletes have ``record: null``.
+
+    This instance's own records carry its exchange code and, in ``source.url``, their address
+    here (``TECHX_SYNC_PUBLIC_URL``, else the address the request named).
+    """
+    sync = ctx.settings.sync
+    publisher = sync_feed.Publisher(
+        code=sync.exchange_code, base_url=sync.public_url or str(request.base_url).rstrip("/")
+    )
+    return await sync_feed.changes(
+        session, since=since, limit=min(limit, sync.feed_page_max), publisher=publisher
+    )
 
 
 @router.get("/capabilities", operation_id="sync_capabilities")

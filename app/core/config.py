@@ -79,6 +79,9 @@ class SyncSettings(BaseModel):
     # Harvest: this instance's exchange code (records of that origin are never pulled back),
     # how often peers are harvested, the page size asked for and the HTTP timeout.
     exchange_code: str = "VN"
+    # The public address of this instance (``https://san.example.vn``): its own records link
+    # back to it in the change feed; unset, the address a feed request named is used.
+    public_url: str | None = None
     harvest_interval_seconds: int = 300
     harvest_page_size: int = 200
     harvest_timeout_seconds: float = 30.0

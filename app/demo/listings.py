@@ -29,6 +29,7 @@ from app.models import Listing, Organisation
 from app.models.base import utcnow
 from app.models.listing import LOCAL_EXCHANGE
 from app.services import vocabularies
+from app.services.federation import feed
 from app.services.listings.records import derived_columns
 from app.services.search.folding import search_keys
 
@@ -167,11 +168,27 @@ async def add_listings(session: AsyncSession, count: int, *, seed: int | None = 
     for row in generate(owners, count, seed=seed):
         batch.append(row)
         if len(batch) == BATCH:
-            await session.execute(insert(Listing), batch)
+            await _insert(session, batch)
             batch = []
     if batch:
-        await session.execute(insert(Listing), batch)
+        await _insert(session, batch)
     return count
+
+
+async def _insert(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """The rows and their change-feed entries, as every other write of a listing does."""
+    await session.execute(insert(Listing), rows)
+    entries = [
+        {
+            "op": "upsert",
+            "listing_id": row["id"],
+            "origin_exchange": row["origin_exchange"],
+            "origin_id": row["origin_id"],
+            "version": 1,
+        }
+        for row in rows
+    ]
+    await feed.record_many(session, entries)
 
 
 async def seed_catalogue(session: AsyncSession) -> bool:

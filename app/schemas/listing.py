@@ -229,6 +229,9 @@ class OwnerRead(BaseModel):
     name_en: str | None
     kind: str
     province: str | None
+    tax_code: str | None = Field(
+        default=None, exclude_if=_omit_none, description="Enterprise/tax code, when known"
+    )
 
 
 class SourceRead(BaseModel):

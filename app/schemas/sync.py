@@ -46,6 +46,12 @@ class OwnerRef(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: uuid.UUID | None = Field(default=None, description="The origin's id; ignored")
+    tax_code: str | None = Field(
+        default=None,
+        pattern=r"^[0-9]{10}(-[0-9]{3})?$",
+        description="Vietnamese enterprise/tax code: the organisation's identity across"
+        " exchanges (without it, the folded name and kind within the origin exchange)",
+    )
     name: Name
     name_en: Name | None = None
     kind: str = Field(default="enterprise", min_length=1, max_length=40)
@@ -176,6 +182,23 @@ class ChangePage(BaseModel):
     )
     changes: list[Change]
     next_cursor: str = Field(description="Resume from here; stable when reissued")
+    has_more: bool
+
+
+class HarvestedChange(BaseModel):
+    """A change as a harvester reads it: the record stays raw JSON until it is validated, once,
+    as the record this instance stores (a bad record is rejected alone, not the page)."""
+
+    op: Literal["upsert", "delete"]
+    source: FeedSource
+    changed_at: datetime
+    record: dict[str, Any] | None
+
+
+class HarvestedPage(BaseModel):
+    metadata_version: str | None = None
+    changes: list[HarvestedChange]
+    next_cursor: str
     has_more: bool
 
 

@@ -23,12 +23,12 @@ from sqlalchemy import Table, delete, insert, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.database import is_sqlite
-from app.models import ChangeEntry, Listing, Organisation
+from app.models import ChangeEntry, Listing
 from app.models.base import utcnow
 from app.schemas.listing import DEFAULT_LIFETIME
 from app.schemas.sync import ItemError, OwnerRef, SourceRef, SyncRecord
 from app.services import vocabularies
-from app.services.federation import duplicates, feed
+from app.services.federation import duplicates, feed, owners
 from app.services.listings import records as listings
 
 APPLIED = frozenset({"created", "updated", "deleted"})
@@ -54,8 +54,6 @@ RecordKey = tuple[str, str]
 LOCK_SPACE = 7_001
 # A tombstone not looked up yet.
 UNKNOWN: Any = object()
-# An owner organisation as a record needs it: id and province.
-OwnerRow = tuple[uuid.UUID, str | None]
 
 
 @dataclass
@@ -66,7 +64,7 @@ class Lookups:
     still be rolled back with that item's savepoint.
     """
 
-    owners: dict[tuple[str, str], OwnerRow] = field(default_factory=dict)
+    owners: owners.Owners = field(default_factory=owners.Owners)
     # Record key -> (stored row or None, tombstone or None).
     records: dict[RecordKey, tuple[Any, Any]] = field(default_factory=dict)
 
@@ -103,10 +101,10 @@ def _stored_columns() -> Any:
 
 
 async def look_up(
-    session: AsyncSession, sources: list[SourceRef], owners: list[tuple[str, str]]
+    session: AsyncSession, sources: list[SourceRef], named: list[tuple[str, OwnerRef]]
 ) -> Lookups:
-    """The batch's owners (name and kind), records and tombstones; records and tombstones
-    locked until commit."""
+    """The batch's records and tombstones, locked until commit, and the owners its records
+    name (with their origin exchange)."""
     lookups = Lookups()
     keys = sorted({(s.exchange, s.source_id) for s in sources})
     await lock_records(session, keys)
@@ -134,45 +132,26 @@ async def look_up(
         )
         buried = {(row.origin_exchange, row.origin_id): row for row in graves}
         lookups.records = {key: (stored.get(key), buried.get(key)) for key in keys}
-    names = sorted(set(owners))
-    if names:
-        found = await session.execute(
-            select(Organisation.id, Organisation.name, Organisation.kind, Organisation.province)
-            .where(tuple_(Organisation.name, Organisation.kind).in_(names))
-            .order_by(Organisation.created_at.desc(), Organisation.id.desc())
-        )
-        # Newest first, so that the oldest of a name and kind is the one kept.
-        for org_id, name, kind, province in found:
-            lookups.owners[(name, kind)] = (org_id, province)
+    lookups.owners = await owners.resolve(session, named)
     return lookups
 
 
-async def _owner(session: AsyncSession, owner: OwnerRef, lookups: Lookups | None) -> OwnerRow:
-    """The organisation of this name and kind (oldest first), created on first sight."""
-    if lookups is not None and (owner.name, owner.kind) in lookups.owners:
-        return lookups.owners[(owner.name, owner.kind)]
-    found = (
-        await session.execute(
-            select(Organisation.id, Organisation.province)
-            .where(Organisation.name == owner.name, Organisation.kind == owner.kind)
-            .order_by(Organisation.created_at, Organisation.id)
-            .limit(1)
-        )
-    ).first()
-    if found is not None:
-        return found.id, found.province
-    organisation = Organisation(
-        name=owner.name, name_en=owner.name_en, kind=owner.kind, province=owner.province
-    )
-    session.add(organisation)
-    await session.flush()
-    return organisation.id, organisation.province
+async def _owner(
+    session: AsyncSession, exchange: str, owner: OwnerRef, lookups: Lookups | None
+) -> owners.OwnerRow:
+    """The owner's organisation (see ``owners``), made on first sight."""
+    key = owners.owner_key(exchange, owner)
+    if lookups is not None and key in lookups.owners.found:
+        return lookups.owners.found[key]
+    resolved = await owners.resolve(session, [(exchange, owner)])
+    await owners.create(session, resolved, {key})
+    return resolved.found[key]
 
 
-async def _values(
-    session: AsyncSession, record: SyncRecord, lookups: Lookups | None
-) -> dict[str, Any]:
-    organisation_id, province = await _owner(session, record.owner, lookups)
+def record_values(record: SyncRecord, owner: owners.OwnerRow) -> dict[str, Any]:
+    """The listing columns of a record owned by ``owner``, with its content hash (the folded
+    search columns are left to the rows written)."""
+    organisation_id, province = owner
     values = listings.column_values(record)
     for name in ("owner", "source", "metadata_version"):
         values.pop(name, None)
@@ -188,8 +167,16 @@ async def _values(
         origin_url=source.url,
         version=source.version,
     )
-    values.update(listings.derived_columns(values))
+    values["content_hash"] = listings.content_hash(values)
     return values
+
+
+async def _values(
+    session: AsyncSession, record: SyncRecord, lookups: Lookups | None
+) -> dict[str, Any]:
+    owner = await _owner(session, record.source.exchange, record.owner, lookups)
+    values = record_values(record, owner)
+    return {**values, **listings.search_columns(values)}
 
 
 async def _state(session: AsyncSession, source: SourceRef, lookups: Lookups | None) -> Any:
@@ -232,7 +219,7 @@ async def _publish(session: AsyncSession, op: str, listing_id: uuid.UUID, s: Sou
     )
 
 
-def _compare(stored_version: int, version: int) -> str | None:
+def compare(stored_version: int, version: int) -> str | None:
     """``None`` when the incoming version applies, else the outcome it gets."""
     if version > stored_version:
         return None
@@ -246,13 +233,13 @@ async def upsert(
     source, values = record.source, await _values(session, record, lookups)
     stored, grave = await _state(session, source, lookups)
     if stored is not None:
-        verdict = _compare(stored.version, source.version)
+        verdict = compare(stored.version, source.version)
         if verdict == "stale":
             return Outcome("stale", stored.id, stored.version)
         if verdict == "equal" and stored.content_hash == values["content_hash"]:
             return Outcome("unchanged", stored.id, stored.version)
         if verdict == "equal":
-            return _conflict(stored.id, stored.version, "another content at the stored version")
+            return conflict(stored.id, stored.version, "another content at the stored version")
         await session.execute(update(Listing).where(Listing.id == stored.id).values(**values))
         await duplicates.refresh(session, stored.id)
         await _publish(session, "upsert", stored.id, source)
@@ -269,7 +256,7 @@ async def upsert(
     return Outcome("created", listing_id, source.version)
 
 
-def _conflict(listing_id: uuid.UUID, version: int, what: str) -> Outcome:
+def conflict(listing_id: uuid.UUID, version: int, what: str) -> Outcome:
     outcome = rejected("conflict", ["source", "version"], f"Version {version} has {what}", 409)
     outcome.id, outcome.version = listing_id, version
     return outcome
@@ -281,11 +268,11 @@ async def delete_record(
     """Delete the record at a higher version, leaving a tombstone (also for unknown records)."""
     stored, grave = await _state(session, source, lookups)
     if stored is not None:
-        verdict = _compare(stored.version, source.version)
+        verdict = compare(stored.version, source.version)
         if verdict == "stale":
             return Outcome("stale", stored.id, stored.version)
         if verdict == "equal":
-            return _conflict(stored.id, stored.version, "a live record, not a deletion")
+            return conflict(stored.id, stored.version, "a live record, not a deletion")
         await session.execute(delete(Listing).where(Listing.id == stored.id))
         await _publish(session, "delete", stored.id, source)
         return Outcome("deleted", stored.id, source.version)

@@ -39,6 +39,7 @@ from app.core.errors import Gone, InvalidCursor
 from app.core.pagination import decode_cursor, encode_cursor
 from app.models import ChangeEntry, FeedHorizon, Listing
 from app.models.base import utcnow
+from app.models.listing import LOCAL_EXCHANGE
 from app.schemas.listing import METADATA_VERSION
 from app.schemas.sync import Change, ChangePage, FeedRecord, FeedSource
 from app.services.listings.projection import listing_fields
@@ -130,6 +131,20 @@ async def record(
     )
 
 
+async def record_many(session: AsyncSession, entries: list[dict[str, Any]]) -> None:
+    """``record`` for many records at once, in order (two statements): each entry names
+    ``op``, ``listing_id``, ``origin_exchange``, ``origin_id`` and ``version``."""
+    if not entries:
+        return
+    keys = [(e["origin_exchange"], e["origin_id"]) for e in entries]
+    origin = tuple_(ChangeEntry.origin_exchange, ChangeEntry.origin_id)
+    await session.execute(delete(ChangeEntry).where(origin.in_(keys)))
+    xid = 0 if is_sqlite(session) else await session.scalar(select(_writer_xid(session)))
+    now = utcnow()
+    rows = [{**entry, "xid": xid, "changed_at": now} for entry in entries]
+    await session.execute(insert(ChangeEntry), rows)
+
+
 async def tombstone(
     session: AsyncSession, *, origin_exchange: str, origin_id: str, lock: bool = False
 ) -> ChangeEntry | None:
@@ -171,22 +186,54 @@ async def _start(session: AsyncSession, since: str | None) -> Position:
     return position
 
 
-def _change(entry: ChangeEntry, listing: Listing | None, now: datetime) -> Change:
+@dataclass(frozen=True)
+class Publisher:
+    """How this instance names itself in its feed: its exchange code, and where its records
+    are read (``{base_url}/api/v1/listings/{id}``)."""
+
+    code: str
+    base_url: str
+
+    def exchange(self, origin: str) -> str:
+        return self.code if origin == LOCAL_EXCHANGE else origin
+
+
+# Without a publisher (in-process readers), own records keep the stored ``LOCAL``.
+STORED = Publisher(code=LOCAL_EXCHANGE, base_url="")
+
+
+def _record(listing: Listing, now: datetime, publisher: Publisher) -> FeedRecord:
+    fields = listing_fields(listing, now=now)
+    source = fields["source"]
+    if listing.origin_exchange == LOCAL_EXCHANGE and publisher is not STORED:
+        url = f"{publisher.base_url}/api/v1/listings/{listing.id}"
+        fields["source"] = source.model_copy(update={"exchange": publisher.code, "url": url})
+    return FeedRecord(**fields)
+
+
+def _change(
+    entry: ChangeEntry, listing: Listing | None, now: datetime, publisher: Publisher
+) -> Change:
     live = entry.op == "upsert" and listing is not None
     return Change(
         seq=entry.seq,
         op="upsert" if entry.op == "upsert" else "delete",
         id=entry.listing_id,
         source=FeedSource(
-            exchange=entry.origin_exchange, source_id=entry.origin_id, version=entry.version
+            exchange=publisher.exchange(entry.origin_exchange),
+            source_id=entry.origin_id,
+            version=entry.version,
         ),
         changed_at=entry.changed_at,
-        record=FeedRecord(**listing_fields(listing, now=now)) if live and listing else None,
+        record=_record(listing, now, publisher) if live and listing else None,
     )
 
 
-async def changes(session: AsyncSession, *, since: str | None, limit: int) -> ChangePage:
-    """The settled changes after ``since`` in commit order, each record's latest state."""
+async def changes(
+    session: AsyncSession, *, since: str | None, limit: int, publisher: Publisher = STORED
+) -> ChangePage:
+    """The settled changes after ``since`` in commit order, each record's latest state; this
+    instance's own records under its exchange code, with the link to where they are read."""
     start = await _start(session, since)
     stmt = (
         select(ChangeEntry, Listing)
@@ -206,7 +253,7 @@ async def changes(session: AsyncSession, *, since: str | None, limit: int) -> Ch
     now = utcnow()
     return ChangePage(
         metadata_version=METADATA_VERSION,
-        changes=[_change(entry, listing, now) for entry, listing in page],
+        changes=[_change(entry, listing, now, publisher) for entry, listing in page],
         next_cursor=_encode(last),
         has_more=has_more,
     )

@@ -25,7 +25,7 @@ from app.core.security import decrypt
 from app.models import Exchange
 from app.models.base import utcnow
 from app.schemas.listing import METADATA_VERSION, SUPPORTED_MAJOR_VERSIONS
-from app.schemas.sync import ChangePage
+from app.schemas.sync import HarvestedPage
 from app.services.federation import exchanges, harvest_page
 
 CHANGES_PATH = "/api/v1/sync/changes"
@@ -119,7 +119,7 @@ async def token(client: httpx.AsyncClient, peer: Peer) -> str:
 
 async def fetch(
     client: httpx.AsyncClient, peer: Peer, bearer: str, *, since: str | None, limit: int
-) -> ChangePage | None:
+) -> HarvestedPage | None:
     """One page of the peer's feed; ``None`` when the cursor is behind its horizon (410)."""
     params: dict[str, str | int] = {"limit": limit}
     if since:
@@ -135,7 +135,7 @@ async def fetch(
     if response.status_code == 410:
         return None
     try:
-        page = ChangePage.model_validate_json(response.content)
+        page = HarvestedPage.model_validate_json(response.content)
     except ValidationError as exc:
         raise HarvestError(f"changes: not a change page: {exc.error_count()} errors") from exc
     major = (page.metadata_version or METADATA_VERSION).split(".")[0]
@@ -146,7 +146,7 @@ async def fetch(
 
 async def _page(
     client: httpx.AsyncClient, peer: Peer, bearer: list[str], *, since: str | None, limit: int
-) -> ChangePage | None:
+) -> HarvestedPage | None:
     """A page; a refused token is renewed once, since tokens expire during long harvests."""
     try:
         return await fetch(client, peer, bearer[0], since=since, limit=limit)
@@ -155,7 +155,7 @@ async def _page(
         return await fetch(client, peer, bearer[0], since=since, limit=limit)
 
 
-def check_progress(page: ChangePage, *, since: str | None, seen: set[str]) -> None:
+def check_progress(page: HarvestedPage, *, since: str | None, seen: set[str]) -> None:
     """Refuse a feed that promises more but does not advance."""
     if not page.has_more:
         return

@@ -1,8 +1,9 @@
-"""Push (design section 6): apply a peer's batch item by item under the version rules.
+"""Push (design section 6): apply a peer's batch under the version rules.
 
-Each item runs in its own savepoint (the rules are in ``sync_apply``), so a bad item rolls back
-alone while the batch, its feed entries and the idempotency record share one transaction.
-Item outcomes:
+Items are validated once; the valid ones of the pushing exchange are applied as one set
+(``batch``: one statement per table), and if a statement fails there, one by one, each in its
+own savepoint (the rules are in ``sync_apply``), so a bad item rolls back alone. Either way the
+batch, its feed entries and the idempotency record share one transaction. Item outcomes:
 
 - upsert, higher version than stored (or new): ``created`` / ``updated``
 - equal version and content: ``unchanged``; equal version, other content: ``rejected``
@@ -19,7 +20,6 @@ from collections import Counter
 from typing import Annotated, Any
 
 from pydantic import Field, TypeAdapter, ValidationError
-from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import SyncSettings
@@ -34,14 +34,12 @@ from app.schemas.sync import (
     SourceRef,
     UpsertItem,
 )
-from app.services.federation import apply as sync_apply
-from app.services.federation import exchanges
+from app.services.federation import batch, exchanges
 from app.services.federation.apply import APPLIED, Outcome, rejected
 
 Item = Annotated[UpsertItem | DeleteItem, Field(discriminator="op")]
 _ITEM = TypeAdapter(Item)
 PUSH_MODES = frozenset({"push", "both"})
-RACE_ATTEMPTS = 2
 
 
 class BatchTooLarge(PayloadTooLarge):
@@ -84,64 +82,39 @@ def _source(item: UpsertItem | DeleteItem) -> SourceRef:
     return item.record.source if isinstance(item, UpsertItem) else item.source
 
 
-async def _look_up(
-    session: AsyncSession, items: list[UpsertItem | DeleteItem | Outcome], exchange: str
-) -> sync_apply.Lookups:
-    """One lookup for the batch's own records (another exchange's are never read)."""
-    valid = [item for item in items if not isinstance(item, Outcome)]
-    sources = [_source(item) for item in valid if _source(item).exchange == exchange]
-    owners = [
-        (item.record.owner.name, item.record.owner.kind)
-        for item in valid
-        if isinstance(item, UpsertItem) and item.record.source.exchange == exchange
-    ]
-    return await sync_apply.look_up(session, sources, owners)
+def _where(item: UpsertItem | DeleteItem, index: int) -> list[str | int]:
+    return ["items", index, *(["record"] if item.op == "upsert" else [])]
 
 
-async def _apply(
-    session: AsyncSession,
-    item: UpsertItem | DeleteItem | Outcome,
-    *,
-    index: int,
-    exchange: str,
-    lookups: sync_apply.Lookups,
-) -> Outcome:
-    if isinstance(item, Outcome):
+def _screen(
+    item: UpsertItem | DeleteItem | Outcome, index: int, exchange: str
+) -> UpsertItem | DeleteItem | Outcome:
+    """The item to apply, or its outcome already: invalid, or another exchange's record."""
+    if isinstance(item, Outcome) or _source(item).exchange == exchange:
         return item
-    source = _source(item)
-    where: list[str | int] = ["items", index, *(["record"] if item.op == "upsert" else [])]
-    if source.exchange != exchange:
-        msg = f"Exchange {exchange} may not write records of exchange {source.exchange}"
-        return rejected("forbidden", [*where, "source", "exchange"], msg, 403)
-    # A concurrent first write of the same record loses the unique race: decide again.
-    for attempt in range(RACE_ATTEMPTS):
-        try:
-            outcome = await _decide(session, item, lookups)
-        except IntegrityError:
-            if attempt + 1 < RACE_ATTEMPTS:
-                lookups.owners.clear()  # an owner may have gone since the batch began
-                continue
-        except DBAPIError:
-            pass
-        else:
-            for error in outcome.errors:
-                error.loc = [*where, *error.loc]
-            return outcome
-        break
-    return rejected("invalid", ["items", index], "The record could not be stored", 422)
+    msg = f"Exchange {exchange} may not write records of exchange {_source(item).exchange}"
+    return rejected("forbidden", [*_where(item, index), "source", "exchange"], msg, 403)
 
 
-async def _decide(
-    session: AsyncSession, item: UpsertItem | DeleteItem, lookups: sync_apply.Lookups
-) -> Outcome:
-    async with session.begin_nested() as savepoint:
-        if isinstance(item, UpsertItem):
-            outcome = await sync_apply.upsert(session, item.record, lookups)
-        else:
-            outcome = await sync_apply.delete_record(session, item.source, lookups)
-        if outcome.status not in APPLIED:
-            await savepoint.rollback()  # e.g. an owner organisation made for nothing
-        return outcome
+async def _outcomes(
+    session: AsyncSession, parsed: list[UpsertItem | DeleteItem | Outcome], exchange: str
+) -> list[Outcome]:
+    """Every item's outcome in input order, error paths from the request's root."""
+    screened = [_screen(item, index, exchange) for index, item in enumerate(parsed)]
+    valid = [(i, item) for i, item in enumerate(screened) if not isinstance(item, Outcome)]
+    items = [
+        batch.Item(_source(item), item.record if isinstance(item, UpsertItem) else None)
+        for _, item in valid
+    ]
+    applied = await batch.apply_all(session, items)
+    outcomes: list[Outcome] = [o if isinstance(o, Outcome) else Outcome("") for o in screened]
+    for (index, item), outcome in zip(valid, applied, strict=True):
+        for error in outcome.errors:
+            # An item that could not be stored at all is named by its index alone.
+            root = _where(item, index) if error.loc else ["items", index]
+            error.loc = [*root, *error.loc]
+        outcomes[index] = outcome
+    return outcomes
 
 
 def _tally(outcomes: list[Outcome]) -> Counter[str]:
@@ -173,12 +146,8 @@ async def push(
     if len(body.items) > limits.max_batch_items:
         raise BatchTooLarge(f"At most {limits.max_batch_items} items per push")
     await _check_exchange(session, exchange)
-    items = [_parse(raw, index) for index, raw in enumerate(body.items)]
-    lookups = await _look_up(session, items, exchange)
-    outcomes = [
-        await _apply(session, item, index=i, exchange=exchange, lookups=lookups)
-        for i, item in enumerate(items)
-    ]
+    parsed = [_parse(raw, index) for index, raw in enumerate(body.items)]
+    outcomes = await _outcomes(session, parsed, exchange)
     first = next((o.errors[0] for o in outcomes if o.errors), None)
     error = f"{first.code} at {'/'.join(map(str, first.loc))}: {first.msg}" if first else None
     await exchanges.count(session, exchange, _tally(outcomes), error=error)
