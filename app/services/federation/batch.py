@@ -145,7 +145,8 @@ def _writes(states: dict[apply.RecordKey, _Record]) -> _Writes:
         if state.removed:
             writes.deleted.append(state.id)  # type: ignore[arg-type]
         if state.live and state.values is not None:
-            row = {**state.values, **listings.search_columns(state.values), "updated_at": now}
+            folded = listings.search_columns(state.values, key=listings.word_cached_key)
+            row = {**state.values, **folded, "updated_at": now}
             fresh = state.removed or not state.initially_live
             (writes.inserted if fresh else writes.updated).append({"id": state.id, **row})
             assert state.owner is not None

@@ -7,6 +7,7 @@ import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import select
@@ -87,6 +88,18 @@ def viewer_of(principal: Principal | None) -> Viewer:
         organisation_id=principal.user.organisation_id,
         is_admin="admin" in principal.roles,
     )
+
+
+@lru_cache(maxsize=65_536)
+def _word_key(word: str) -> str:
+    return search_key(word)
+
+
+def word_cached_key(text: str) -> str:
+    """``search_key`` word by word, each word's key cached: the same result (folding never
+    joins or splits across whitespace), far faster on Vietnamese text, whose syllables repeat.
+    For batches of records (push, harvest)."""
+    return " ".join(filter(None, map(_word_key, text.split())))
 
 
 def search_columns(
