@@ -55,8 +55,8 @@ def _item(change: HarvestedChange, *, peer: str, own: str) -> batch.Item | str:
         source = source_of(change, peer=peer)
         if source.exchange == own:
             return SKIPPED
-        live = change.op == "upsert" and change.record is not None
-        return batch.Item(source, record_of(change.record, source) if live else None)  # type: ignore[arg-type]
+        raw = change.record if change.op == "upsert" else None
+        return batch.Item(source, record_of(raw, source) if raw is not None else None)
     except ValidationError:
         return "rejected"
 
