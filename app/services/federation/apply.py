@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, insert, select, text, tuple_, update
+from sqlalchemy import Table, delete, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.database import is_sqlite
@@ -109,16 +109,16 @@ async def look_up(
     keys = sorted({(s.exchange, s.source_id) for s in sources})
     await lock_records(session, keys)
     if keys:
-        origin = tuple_(Listing.origin_exchange, Listing.origin_id)
+        origin = feed.keyed_by_origin(Listing.origin_exchange, Listing.origin_id, keys)
         rows = await session.execute(
             _stored_columns()
             .add_columns(Listing.origin_exchange, Listing.origin_id)
-            .where(origin.in_(keys))
+            .where(origin)
             .order_by(Listing.origin_exchange, Listing.origin_id)
             .with_for_update()
         )
         stored = {(row.origin_exchange, row.origin_id): row for row in rows}
-        entry = tuple_(ChangeEntry.origin_exchange, ChangeEntry.origin_id)
+        entry = feed.keyed_by_origin(ChangeEntry.origin_exchange, ChangeEntry.origin_id, keys)
         graves = await session.execute(
             select(
                 ChangeEntry.listing_id,
@@ -126,7 +126,7 @@ async def look_up(
                 ChangeEntry.origin_exchange,
                 ChangeEntry.origin_id,
             )
-            .where(ChangeEntry.op == "delete", entry.in_(keys))
+            .where(ChangeEntry.op == "delete", entry)
             .order_by(ChangeEntry.origin_exchange, ChangeEntry.origin_id)
             .with_for_update()
         )

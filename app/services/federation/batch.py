@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,6 +31,8 @@ from app.services.federation.apply import LISTINGS, Outcome
 from app.services.listings import records as listings
 
 RACE_ATTEMPTS = 2
+# Tables, not entities: Core executemany, without the ORM's bulk bookkeeping.
+IDENTIFIERS = cast(Table, ListingIdentifier.__table__)
 
 
 @dataclass
@@ -189,7 +191,7 @@ async def _identifiers(session: AsyncSession, writes: _Writes) -> None:
         for key in sorted(found)
     ]
     if rows:
-        await session.execute(insert(ListingIdentifier), rows)
+        await session.execute(insert(IDENTIFIERS), rows)
 
 
 def _update_statement(columns: list[str]) -> Any:

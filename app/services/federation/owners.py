@@ -15,15 +15,17 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Organisation
 from app.schemas.sync import OwnerRef
+from app.services.federation import feed
 from app.services.search.folding import search_key
 
+ORGANISATIONS = cast(Table, Organisation.__table__)
 OwnerKey = tuple[str, ...]
 # An owner organisation as a record needs it: id and province.
 OwnerRow = tuple[uuid.UUID, str | None]
@@ -72,13 +74,16 @@ async def _names(session: AsyncSession, keys: list[OwnerKey]) -> dict[OwnerKey, 
     if not keys:
         return {}
     columns = (Organisation.origin_exchange, Organisation.name_key, Organisation.kind)
+    named = [(exchange, name) for _, exchange, name, _ in keys]
     rows = await session.execute(
         select(Organisation.id, Organisation.province, *columns)
-        .where(tuple_(*columns).in_([key[1:] for key in keys]))
+        .where(feed.keyed_by_origin(Organisation.origin_exchange, Organisation.name_key, named))
         .order_by(Organisation.created_at.desc(), Organisation.id.desc())
     )
     # Newest first, so that the oldest of a name is the one kept.
-    return {("name", ex, nk, kind): (org_id, prov) for org_id, prov, ex, nk, kind in rows}
+    wanted = set(keys)
+    found = {("name", ex, nk, kind): (org_id, prov) for org_id, prov, ex, nk, kind in rows}
+    return {key: row for key, row in found.items() if key in wanted}
 
 
 def _new(exchange: str, owner: OwnerRef) -> dict[str, Any]:
@@ -115,7 +120,7 @@ async def create(session: AsyncSession, owners: Owners, keys: set[OwnerKey]) -> 
     """Insert the new owners among ``keys`` (one statement); they count as found after."""
     made = [owners.new.pop(key) for key in sorted(keys) if key in owners.new]
     if made:
-        await session.execute(insert(Organisation), made)
+        await session.execute(insert(ORGANISATIONS), made)
         for values in made:
             owners.found[_key_of(values)] = (values["id"], values["province"])
 
