@@ -147,7 +147,7 @@ def _writes(states: dict[apply.RecordKey, _Record]) -> _Writes:
         if state.removed:
             writes.deleted.append(state.id)  # type: ignore[arg-type]
         if state.live and state.values is not None:
-            folded = listings.search_columns(state.values, key=listings.word_cached_key)
+            folded = listings.search_columns(state.values, keys=listings.word_cached_keys)
             row = {**state.values, **folded, "updated_at": now}
             fresh = state.removed or not state.initially_live
             (writes.inserted if fresh else writes.updated).append({"id": state.id, **row})

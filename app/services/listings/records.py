@@ -91,15 +91,17 @@ def viewer_of(principal: Principal | None) -> Viewer:
 
 
 @lru_cache(maxsize=65_536)
-def _word_key(word: str) -> str:
-    return search_key(word)
+def _word_keys(word: str) -> tuple[str, str]:
+    return search_keys(word)
 
 
-def word_cached_key(text: str) -> str:
-    """``search_key`` word by word, each word's key cached: the same result (folding never
-    joins or splits across whitespace), far faster on Vietnamese text, whose syllables repeat.
+def word_cached_keys(text: str) -> tuple[str, str]:
+    """``search_keys`` word by word, each word's keys cached: the same result (neither key joins
+    or splits words across whitespace), far faster on Vietnamese text, whose syllables repeat.
     For batches of records (push, harvest)."""
-    return " ".join(filter(None, map(_word_key, text.split())))
+    pairs = [_word_keys(word) for word in text.split()]
+    exact = " ".join(filter(None, (pair[0] for pair in pairs)))
+    return exact, " ".join(filter(None, (pair[1] for pair in pairs)))
 
 
 def search_columns(
