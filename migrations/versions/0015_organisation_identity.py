@@ -1,7 +1,7 @@
 """organisation identity: organisations made from synced owners keep their exchange and folded name
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-04 17:10:00.000000
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 from app.services.search.folding import search_key
 
-revision: str = "0014"
-down_revision: str | Sequence[str] | None = "0013"
+revision: str = "0015"
+down_revision: str | Sequence[str] | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
