@@ -7,21 +7,32 @@ import csv
 import io
 import statistics
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any
 
 import httpx
 import openpyxl
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.context import AppContext
-from app.models import Exchange, Initiative, InitiativeVersion, IpRecord, Listing, Transition
+from app.models import (
+    Deal,
+    DealMove,
+    Exchange,
+    Initiative,
+    InitiativeVersion,
+    IpRecord,
+    Listing,
+    Transition,
+)
+from app.models.deal import FUNNEL
 from tests import initiative_helpers as ini
 from tests import report_helpers as fixture
 from tests.factories import login
+from tests.test_deals_funnel import _funnel_of_five
 
 URL = "/api/v1/reports/operations"
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -203,11 +214,40 @@ async def test_ip_listing_and_sync_figures_equal_direct_counts(
     assert sync["HN"]["current"]["rejected"] == 2
 
 
-async def test_funnel_sections_keep_their_structure_with_no_rows(seeded: Any) -> None:
+async def test_funnel_sections_keep_their_structure_without_deals(seeded: Any) -> None:
     sections = {s["id"]: s for s in seeded["report"]["sections"]}
-    assert sections["deal_funnel"]["rows"] == []
-    assert sections["deal_funnel"]["measures"] == ["entered", "conversion"]
+    funnel = sections["deal_funnel"]
+    assert funnel["measures"] == ["reached", "at_stage", "conversion"]
+    assert [r["key"] for r in funnel["rows"]] == [*FUNNEL, "declined"]
+    assert all(r["current"]["reached"] == 0 for r in funnel["rows"])
     assert sections["decline_reasons"]["rows"] == []
+
+
+async def test_deal_funnel_equals_direct_counts_of_the_periods_deals(
+    client: httpx.AsyncClient, session: AsyncSession, ctx: AppContext
+) -> None:
+    await _funnel_of_five(client, session, ctx)
+    opened = datetime(2030, 4, 10, tzinfo=UTC)
+    await session.execute(update(Deal).values(created_at=opened))
+    await session.execute(update(DealMove).values(at=opened + timedelta(hours=1)))
+    await session.commit()
+    _, headers = await login(client, session, ctx, roles=["admin"])
+    report = (await _report(client, headers)).json()
+    funnel = _section(report, "deal_funnel")
+    for stage in FUNNEL:
+        direct = await session.scalar(
+            select(func.count(func.distinct(DealMove.deal_id))).where(DealMove.to_stage == stage)
+        )
+        assert funnel[stage]["current"]["reached"] == direct, stage
+        assert funnel[stage]["previous"]["reached"] == 0
+    assert funnel["interest"]["current"]["reached"] == 5
+    assert funnel["declined"]["current"]["reached"] == 2
+    assert funnel["interest"]["current"]["conversion"] == 0.6
+    reasons = _section(report, "decline_reasons")
+    assert {k: r["current"]["declined"] for k, r in reasons.items()} == {
+        "too_early_stage": 1,
+        "other": 1,
+    }
 
 
 async def test_previous_period_figures_are_that_periods_report(seeded: Any) -> None:

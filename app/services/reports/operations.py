@@ -19,7 +19,7 @@ async def build(session: AsyncSession, period: Period) -> OperationsReport:
         *await ip.tables(session, period),
         *await listings.tables(session, period),
         await sync.table(session),
-        *funnel.tables(),
+        *await funnel.tables(session, period),
     ]
     return OperationsReport(
         period=period.code,
