@@ -21,6 +21,7 @@ from app.api import (
     contact_requests,
     dashboard,
     deals,
+    discovery,
     exchanges,
     health,
     idempotency,
@@ -33,6 +34,7 @@ from app.api import (
     notifications,
     open_data,
     organisations,
+    profiles,
     receipts,
     reports,
     reviews,
@@ -40,6 +42,7 @@ from app.api import (
     sync,
     users,
     vocabularies,
+    watchlists,
     webhooks,
 )
 from app.context import AppContext
@@ -138,6 +141,9 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
         reports,
         dashboard,
         open_data,
+        profiles,
+        discovery,
+        watchlists,
     ):
         app.include_router(module.router)
     pages.install(app)

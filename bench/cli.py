@@ -18,6 +18,7 @@ from pathlib import Path
 from signal import SIGINT, SIGTERM
 
 from bench import affinity, federation, registry, relevance, report
+from bench import matching as quality
 from bench.config import RESULTS_DIR, BenchConfig, BenchError
 from bench.databases import PostgresDatabase, SqliteDatabase, ThrowawayDatabase
 from bench.environment import Environment
@@ -222,6 +223,10 @@ def _print(
 
 
 def _execute(config: BenchConfig) -> int:
+    with_quality, only_quality, config = quality.selected(config)
+    if only_quality:
+        quality.run_and_print()
+        return 0
     workloads, sections = _selection(config)
     factory, loop_name = _loop_factory()
     started = time.monotonic()
@@ -238,6 +243,8 @@ def _execute(config: BenchConfig) -> int:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
     notes = _print(config, workloads, outcome, loop_name)
+    if with_quality:
+        quality.run_and_print()
     print(f"total time: {time.monotonic() - started:.0f} s", file=sys.stderr)
     return 1 if notes else 0
 
@@ -251,6 +258,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{item.name:<20} {item.description}  [vs {', '.join(item.ceilings)}]")
             for probe in registry.CEILINGS.values():
                 print(f"{probe.name:<20} (ceiling) {probe.description}")
+            print(quality.LIST_LINE)
             print(
                 f"{federation.PUSH:<20} POST /api/v1/sync/push, batches of 500, PostgreSQL"
                 "  [vs raw-copy]"

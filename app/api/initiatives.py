@@ -27,13 +27,23 @@ from app.schemas.initiative import (
     InitiativeClass,
     InitiativeCreate,
     InitiativeRead,
+    InitiativeSort,
     InitiativeState,
     InitiativeSummary,
     InitiativeUpdate,
 )
+from app.schemas.matching import InitiativeMatches
 from app.schemas.receipt import Receipt, VersionRead, VersionSummary
 from app.schemas.revision import InitiativeRevision
+from app.schemas.vocabulary import (
+    IpStatusCode,
+    ProvinceVocabCode,
+    StFieldCode,
+    StrategicGroupCode,
+    Trl,
+)
 from app.schemas.workflow import Timeline, TimelineEntry, TransitionRequest
+from app.services.discovery import initiative_matching, projection
 from app.services.initiatives import records as initiatives
 from app.services.initiatives import revisions, workflow
 from app.services.initiatives import search as initiative_search
@@ -72,20 +82,48 @@ async def list_initiatives(
     principal: OptionalPrincipalDep,
     q: Annotated[str | None, Query(max_length=200, description="Words to find")] = None,
     mine: Annotated[bool, Query(description="Only your own initiatives, any state")] = False,
-    state: InitiativeState | None = None,
-    strategic_group: Annotated[str | None, Query(max_length=40)] = None,
-    province: Annotated[str | None, Query(max_length=10)] = None,
+    state: Annotated[list[InitiativeState], Query(max_length=11)] = [],  # noqa: B006
+    strategic_group: Annotated[list[StrategicGroupCode], Query(max_length=11)] = [],  # noqa: B006
+    st_field: Annotated[
+        list[StFieldCode], Query(max_length=40, description="A level-1 code includes its fields")
+    ] = [],  # noqa: B006
+    province: Annotated[list[ProvinceVocabCode], Query(max_length=40)] = [],  # noqa: B006
     initiative_class: InitiativeClass | None = None,
+    trl_min: Trl | None = None,
+    trl_max: Trl | None = None,
+    ip_status: Annotated[
+        list[IpStatusCode], Query(max_length=8, description="Protection status of linked rights")
+    ] = [],  # noqa: B006
+    sort: Annotated[
+        InitiativeSort, Query(description="Order: a field, `-` first for descending")
+    ] = "created_at",
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
 ) -> Page[InitiativeSummary]:
     """Published initiatives (public fields only); `q` matches whole words as listing search
     does (a word typed without diacritics finds every accented form, one typed with them finds
     those accents or none; synonyms apply). `mine=true` lists and searches your own in every
-    state, administrators see every initiative."""
-    filters = Filters(state, strategic_group, province, initiative_class)
+    state, administrators see every initiative. Repeat a filter to accept any of several
+    values; unknown parameters answer 422."""
+    filters = Filters(
+        state=tuple(state),
+        strategic_group=tuple(strategic_group),
+        province=tuple(province),
+        initiative_class=initiative_class,
+        st_field=tuple(st_field),
+        trl_min=trl_min,
+        trl_max=trl_max,
+        ip_status=tuple(ip_status),
+    )
     rows, next_cursor = await initiative_search.list_page(
-        session, principal=principal, mine=mine, q=q, filters=filters, cursor=cursor, limit=limit
+        session,
+        principal=principal,
+        mine=mine,
+        q=q,
+        filters=filters,
+        cursor=cursor,
+        limit=limit,
+        sort=sort,
     )
     return Page(items=await initiatives.summaries(session, rows), next_cursor=next_cursor)
 
@@ -171,6 +209,34 @@ async def transition_initiative(
     )
     timeline = await workflow.timeline(session, initiative_id, principal=principal)
     return next(entry for entry in timeline.entries if entry.seq == step.seq)
+
+
+@router.get(
+    "/{initiative_id}/matches",
+    operation_id="initiatives_matches",
+    responses=problem_responses(401, 404, 422),
+)
+async def initiative_matches(
+    initiative_id: uuid.UUID,
+    session: SessionDep,
+    principal: PrincipalDep,
+    ctx: ContextDep,
+    limit: Annotated[int, Query(ge=1, le=50)] = 10,
+) -> InitiativeMatches:
+    """Funds whose discoverable profiles want this initiative and open technology requests it
+    answers, best first, each with the reasons behind its score (0-100): public text similarity
+    (vi and en, diacritics folded), strategic group, field, TRL fit, province, and a fund's stage
+    and ticket (the ticket itself is never shown). Initiatives you may not see answer 404."""
+    visible = await initiatives.get_visible(session, initiative_id, principal=principal)
+    user = principal.user if principal.kind == "user" else None
+    found = await initiative_matching.for_initiative(
+        session,
+        visible.initiative,
+        caller=user.id if user is not None else None,
+        limit=limit,
+        candidates=ctx.settings.discovery.max_candidates,
+    )
+    return projection.initiative_matches(found)
 
 
 @router.get(

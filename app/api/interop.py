@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from app.api.deps import ContextDep, SessionDep
 from app.core.errors import problem_responses
 from app.core.pagination import CursorQuery, LimitQuery
-from app.core.routing import TechxRoute
+from app.core.routing import OPEN_QUERY, TechxRoute
 from app.schemas.listing import METADATA_VERSION
 from app.services.federation import dcat, oai
 from app.services.reports import opendata
@@ -57,6 +57,7 @@ def _repository(request: Request, ctx: ContextDep) -> oai.Repository:
     "/oai",
     name="oai",
     operation_id="oai_pmh",
+    openapi_extra={OPEN_QUERY: True},
     response_class=Response,
     responses=OAI_RESPONSES,
     description=OAI_DESCRIPTION,

@@ -8,7 +8,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 
-from app.api.deps import CurrentUser, Idempotent, OptionalPrincipalDep, PrincipalDep, SessionDep
+from app.api.deps import (
+    ContextDep,
+    CurrentUser,
+    Idempotent,
+    OptionalPrincipalDep,
+    PrincipalDep,
+    SessionDep,
+)
 from app.core.errors import Forbidden, problem_responses
 from app.core.etag import check_if_match, etag_for
 from app.core.routing import TechxRoute
@@ -16,6 +23,8 @@ from app.models import Listing, User
 from app.schemas.duplicate import Duplicates
 from app.schemas.listing import ListingCreate, ListingRead, ListingUpdate, Renewal
 from app.schemas.listing_search import Facets, ListingHit, ListingSearchPage, ListingSearchParams
+from app.schemas.matching import ListingMatches
+from app.services.discovery import matching, projection
 from app.services.federation import duplicates
 from app.services.listings import records as listings
 from app.services.listings import standard
@@ -225,6 +234,33 @@ async def renew_listing(
     listing = await listings.renew(session, listing, body or Renewal())
     response.headers["ETag"] = etag_for(listing.version)
     return listing_read(listing)
+
+
+@router.get(
+    "/{listing_id}/matches",
+    operation_id="listings_matches",
+    responses=problem_responses(401, 404, 422),
+)
+async def listing_matches(
+    listing_id: uuid.UUID,
+    session: SessionDep,
+    principal: PrincipalDep,
+    ctx: ContextDep,
+    limit: Annotated[int, Query(ge=1, le=50)] = 10,
+) -> ListingMatches:
+    """Open requests that an offer answers, or open offers that answer a request, best first:
+    text similarity (vi and en, diacritics folded), strategic group, field, TRL fit, province
+    and transaction types, each match with the reasons behind its score (0-100)."""
+    viewer = listings.viewer_of(principal)
+    listing = await listings.get_visible(session, listing_id, viewer=viewer)
+    found = await matching.for_listing(
+        session,
+        listing,
+        viewer=viewer,
+        limit=limit,
+        candidates=ctx.settings.discovery.max_candidates,
+    )
+    return projection.listing_matches(found)
 
 
 @router.get(

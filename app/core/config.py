@@ -113,6 +113,25 @@ class MailSettings(BaseModel):
     public_url: str = "http://127.0.0.1:8000"
 
 
+class DiscoverySettings(BaseModel):
+    # Points each component of the commercial-potential score is worth at its best; the score
+    # is their sum (TECHX_DISCOVERY_WEIGHT_IP=40 ...).
+    weight_readiness: float = Field(default=25.0, ge=0)
+    weight_ip: float = Field(default=25.0, ge=0)
+    weight_market: float = Field(default=20.0, ge=0)
+    weight_reviews: float = Field(default=15.0, ge=0)
+    weight_traction: float = Field(default=15.0, ge=0)
+    # Matching requests, and distinct interested parties, at which those components are full.
+    market_saturation: int = Field(default=5, ge=1)
+    traction_saturation: int = Field(default=5, ge=1)
+    # Remaining years of protection at which a right's term counts in full.
+    ip_full_term_years: float = Field(default=10.0, gt=0)
+    # Matches found by discovery and matching are ranked among this many candidates.
+    max_candidates: int = Field(default=2000, ge=10)
+    # How often saved searches and watches are compared with what their owners may read.
+    watch_scan_interval_seconds: int = Field(default=300, ge=1)
+
+
 class BootstrapSettings(BaseModel):
     admin_email: str | None = None
     admin_password: str | None = None
@@ -141,6 +160,7 @@ class Settings(BaseSettings):
     sync: SyncSettings = Field(default_factory=SyncSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     mail: MailSettings = Field(default_factory=MailSettings)
+    discovery: DiscoverySettings = Field(default_factory=DiscoverySettings)
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

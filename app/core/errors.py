@@ -124,6 +124,13 @@ class RequestInvalid(Unprocessable):
     slug, title = "validation-error", "Request validation failed"
 
 
+class UnknownQueryParameter(Unprocessable):
+    """The query string names a parameter the operation does not take (a typo, or a filter it
+    does not have): refused rather than ignored, so a filter never silently does nothing."""
+
+    slug, title = "unknown-query-parameter", "Unknown query parameter"
+
+
 class InvalidData(Unprocessable):
     """A value passed validation but the database refuses it (too long, a NUL character...)."""
 

@@ -6,12 +6,14 @@ import base64
 import hmac
 import json
 import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
 from pydantic import BaseModel
-from sqlalchemy import Select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, or_, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -106,4 +108,53 @@ async def keyset_page(
     rows = rows[:limit]
     last = rows[-1]
     key = [_dump_key(getattr(last, col.key)) for col in order]
+    return rows, encode_cursor({"k": key}, purpose=purpose)
+
+
+@dataclass(frozen=True)
+class SortKey:
+    """One key of a sort order: the SQL expression, how to read it from a row, its direction."""
+
+    expression: ColumnElement[Any] | InstrumentedAttribute[Any]
+    value: Callable[[Any], Any]
+    descending: bool = False
+
+
+def _after(keys: Sequence[SortKey], values: Sequence[Any]) -> ColumnElement[bool]:
+    """Rows strictly after ``values`` in the order of ``keys`` (mixed directions allowed)."""
+    clauses: list[ColumnElement[bool]] = []
+    for index, key in enumerate(keys):
+        expr, value = key.expression, values[index]
+        beyond = expr < value if key.descending else expr > value
+        equal = [keys[i].expression == values[i] for i in range(index)]
+        clauses.append(and_(*equal, beyond))
+    return or_(*clauses)
+
+
+async def sorted_page(
+    session: AsyncSession,
+    stmt: Select[tuple[M]],
+    *,
+    keys: Sequence[SortKey],
+    cursor: str | None,
+    limit: int,
+    purpose: str,
+) -> tuple[list[M], str | None]:
+    """One page of ``stmt`` in the order of ``keys`` (the last must be unique), and the cursor
+    after it: keyset pagination in any mix of ascending and descending keys."""
+    if cursor:
+        raw = decode_cursor(cursor, purpose=purpose).get("k")
+        if not isinstance(raw, list) or len(raw) != len(keys):
+            raise InvalidCursor("The cursor does not belong to this listing")
+        try:
+            values = [_load_key(v) for v in raw]
+        except (ValueError, TypeError) as exc:
+            raise InvalidCursor("The cursor is malformed") from exc
+        stmt = stmt.where(_after(keys, values))
+    order = [k.expression.desc() if k.descending else k.expression.asc() for k in keys]
+    rows = list((await session.scalars(stmt.order_by(*order).limit(limit + 1))).all())
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    key = [_dump_key(k.value(rows[-1])) for k in keys]
     return rows, encode_cursor({"k": key}, purpose=purpose)

@@ -1,4 +1,5 @@
-"""The route class every router uses: media-type checks and idempotent-response capture."""
+"""The route class every router uses: media-type checks, unknown query parameters refused, and
+idempotent-response capture."""
 
 from __future__ import annotations
 
@@ -6,13 +7,20 @@ from collections.abc import Callable, Coroutine
 from typing import Any, Protocol
 
 from fastapi import Request, Response
+from fastapi.dependencies.models import Dependant
 from fastapi.params import Form
 from fastapi.routing import APIRoute
+from pydantic import BaseModel
 
-from app.core.errors import UnsupportedMediaType
+from app.core.errors import UnknownQueryParameter, UnsupportedMediaType, problem_responses
 
 JSON_TYPES = ("application/json",)
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+# Methods whose query string is checked against the operation's declared parameters.
+STRICT_QUERY_METHODS = frozenset({"GET", "HEAD"})
+# An operation that reads its query string itself (OAI-PMH answers its own badArgument errors)
+# sets this in ``openapi_extra``.
+OPEN_QUERY = "x-open-query"
 
 
 class PendingIdempotentRequest(Protocol):
@@ -34,12 +42,58 @@ def _accepts(allowed: tuple[str, ...], media_type: str) -> bool:
     )
 
 
+def _names(field: Any) -> set[str]:
+    """The query names one declared parameter accepts: its alias, or a query model's fields."""
+    annotation = getattr(field.field_info, "annotation", None)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return {info.alias or name for name, info in annotation.model_fields.items()}
+    return {field.alias}
+
+
+def declared_query(dependant: Dependant) -> frozenset[str]:
+    """Every query parameter the operation and its dependencies declare."""
+    names: set[str] = set()
+    pending = [dependant]
+    while pending:
+        current = pending.pop()
+        for field in current.query_params:
+            names |= _names(field)
+        pending.extend(current.dependencies)
+    return frozenset(names)
+
+
+def check_query(request: Request, declared: frozenset[str]) -> None:
+    """422 naming the query parameters the operation does not declare."""
+    unknown = sorted({name for name in request.query_params if name not in declared})
+    if unknown:
+        errors = [
+            {"loc": ["query", name], "msg": "unknown query parameter", "type": "extra_forbidden"}
+            for name in unknown
+        ]
+        allowed = ", ".join(sorted(declared)) or "none"
+        raise UnknownQueryParameter(
+            f"Unknown query parameter {', '.join(unknown)}; this operation accepts: {allowed}",
+            extra={"errors": errors},
+        )
+
+
 class TechxRoute(APIRoute):
-    """Refuses bodies of the wrong media type with 415, and hands a successful response to a
-    pending ``Idempotency-Key`` record before the request's transaction commits."""
+    """Refuses bodies of the wrong media type with 415 and, on GET, query parameters the
+    operation does not declare with 422 (documented in its responses); hands a successful
+    response to a pending ``Idempotency-Key`` record before the request's transaction commits."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        methods = {m.upper() for m in kwargs.get("methods") or ()}
+        open_query = (kwargs.get("openapi_extra") or {}).get(OPEN_QUERY)
+        self.strict_query = bool(methods & STRICT_QUERY_METHODS) and not open_query
+        responses = kwargs.get("responses") or {}
+        if self.strict_query and 422 not in responses:
+            kwargs["responses"] = {**responses, **problem_responses(422)}
+        super().__init__(path, endpoint, **kwargs)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
+        declared = declared_query(self.dependant) if self.strict_query else None
         body_params = self.dependant.body_params
         if not body_params:
             allowed: tuple[str, ...] = ()
@@ -49,6 +103,8 @@ class TechxRoute(APIRoute):
             allowed = JSON_TYPES
 
         async def route_handler(request: Request) -> Response:
+            if declared is not None:
+                check_query(request, declared)
             if allowed and request.method in {"POST", "PUT", "PATCH"}:
                 media_type = _media_type(request)
                 has_body = request.headers.get("content-length", "0") != "0" or (

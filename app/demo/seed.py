@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.security import Passwords
-from app.demo import deals, initiatives, ip
+from app.demo import deals, discovery, initiatives, ip
 from app.models import Exchange, ExchangeClient, Organisation, User, UserRole
 
 ORGANISATIONS = [
@@ -94,6 +94,7 @@ async def seed(session: AsyncSession, *, passwords: Passwords) -> bool:
     await initiatives.seed(session)
     await ip.seed(session)
     await deals.seed(session)
+    await discovery.seed(session)
     return True
 
 

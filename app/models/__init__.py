@@ -14,10 +14,12 @@ from app.models.job import Job
 from app.models.listing import ContactRequest, Listing
 from app.models.notification import Notification
 from app.models.organisation import Organisation
+from app.models.profile import Profile
 from app.models.review import ReviewAssignment
 from app.models.security import LoginFailure, RefreshToken, SigningKey
 from app.models.sync import ChangeEntry, FeedHorizon
 from app.models.user import ExchangeClient, User, UserRole
+from app.models.watch import DiscoveryAlert, SavedSearch, Watch
 from app.models.webhook import WebhookDelivery, WebhookSubscription
 
 __all__ = [
@@ -30,6 +32,7 @@ __all__ = [
     "ContactRequest",
     "Deal",
     "DealMove",
+    "DiscoveryAlert",
     "Exchange",
     "ExchangeClient",
     "FeedHorizon",
@@ -46,12 +49,15 @@ __all__ = [
     "LoginFailure",
     "Notification",
     "Organisation",
+    "Profile",
     "RefreshToken",
     "ReviewAssignment",
+    "SavedSearch",
     "SigningKey",
     "Transition",
     "User",
     "UserRole",
+    "Watch",
     "WebhookDelivery",
     "WebhookSubscription",
 ]

@@ -43,7 +43,8 @@ class WebhookDelivery(Base):
     subscription_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("webhook_subscriptions.id", ondelete="CASCADE")
     )
-    alert_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("ip_alerts.id", ondelete="CASCADE"))
+    # The alert in its ledger: ``ip_alerts`` (deadlines) or ``discovery_alerts`` (watches).
+    alert_id: Mapped[uuid.UUID]
     event_kind: Mapped[str] = mapped_column(String(60))
     # The exact JSON body: every attempt sends the same bytes.
     body: Mapped[str] = mapped_column(Text)

@@ -35,6 +35,10 @@ InitiativeState = Literal[
     "commercializing",
     "commercialized",
 ]
+# Sort orders of initiative lists ("-" first: descending); the id breaks ties.
+InitiativeSort = Literal[
+    "created_at", "-created_at", "published_at", "-published_at", "trl", "-trl"
+]
 IPC_PATTERN = r"^[A-H][0-9]{2}[A-Z] ?[0-9]{1,4}/[0-9]{2,6}$"
 MAX_AUTHORS = 50
 

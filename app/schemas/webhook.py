@@ -10,8 +10,23 @@ from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints
 
 from app.schemas.types import NFCStr
 
-EventKind = Literal["ip.deadline", "ip.office_overdue"]
-EVENT_KINDS: tuple[EventKind, ...] = ("ip.deadline", "ip.office_overdue")
+EventKind = Literal[
+    "ip.deadline",
+    "ip.office_overdue",
+    "discovery.saved_search",
+    "discovery.new_match",
+    "discovery.initiative_stage",
+    "discovery.ip_status",
+]
+IP_EVENT_KINDS: tuple[EventKind, ...] = ("ip.deadline", "ip.office_overdue")
+EVENT_KINDS: tuple[EventKind, ...] = (
+    "ip.deadline",
+    "ip.office_overdue",
+    "discovery.saved_search",
+    "discovery.new_match",
+    "discovery.initiative_stage",
+    "discovery.ip_status",
+)
 Description = Annotated[NFCStr, StringConstraints(max_length=200)]
 
 
@@ -21,7 +36,10 @@ class WebhookCreate(BaseModel):
     url: AnyHttpUrl = Field(examples=["https://hooks.example.vn/techx"])
     description: Description | None = None
     event_kinds: list[EventKind] = Field(
-        default_factory=lambda: list(EVENT_KINDS), min_length=1, max_length=len(EVENT_KINDS)
+        default_factory=lambda: list(IP_EVENT_KINDS),
+        min_length=1,
+        max_length=len(EVENT_KINDS),
+        description="Default: the IP deadline alerts; discovery alerts are asked for by name",
     )
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, case, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import vocabularies
@@ -53,11 +54,38 @@ async def check(
 
 def listing_status(summaries: Iterable[str]) -> str:
     """The listing ``ip_status`` for the summary statuses of its linked records."""
-    terms = {t["code"]: t for t in vocabularies.load("ip_summary_statuses")["terms"]}
+    terms = _terms()
     known = [terms[s] for s in summaries if s in terms]
     if not known:
         return NO_PROTECTION
     return str(max(known, key=lambda term: term["rank"])["listing_ip_status"])
+
+
+def _terms() -> dict[str, dict[str, Any]]:
+    return {t["code"]: t for t in vocabularies.load("ip_summary_statuses")["terms"]}
+
+
+def initiative_status_in(statuses: Iterable[str]) -> ColumnElement[bool]:
+    """SQL: the initiative's protection status (as ``initiative_statuses`` computes it) is one
+    of ``statuses``. The status follows the highest-ranked linked record, so an initiative
+    matches when that rank is one whose records map to a wanted status."""
+    wanted = set(statuses)
+    terms = _terms()
+    rank = case(
+        *((IpRecord.summary_status == code, term["rank"]) for code, term in terms.items()),
+        else_=None,
+    )
+    best = (
+        select(func.max(rank))
+        .where(IpRecord.initiative_id == Initiative.id)
+        .correlate(Initiative)
+        .scalar_subquery()
+    )
+    ranks = {t["rank"] for t in terms.values() if t["listing_ip_status"] in wanted}
+    condition: ColumnElement[bool] = best.in_(sorted(ranks)) if ranks else false()
+    if NO_PROTECTION in wanted:
+        condition = or_(condition, best.is_(None))
+    return condition
 
 
 async def initiative_statuses(
