@@ -82,6 +82,26 @@ async def test_search_reads_the_new_version(
     assert [(item["id"], item["trl"]) for item in found] == [(initiative["id"], 7)]
 
 
+async def test_discovery_and_filters_read_the_new_version(
+    client: httpx.AsyncClient, session: AsyncSession, ctx: AppContext
+) -> None:
+    initiative, who = await published(client, session, ctx, trl=5, keywords=["quangphoxyz"])
+    _, fund = await login(client, session, ctx, roles=["fund"])
+    url = f"{API}/{initiative['id']}/versions"
+    body = {"reason": "Mẫu thử chạy ở nhà máy", "trl": 7}
+    assert (await client.post(url, json=body, headers=who.owner_headers)).status_code == 201
+
+    params = {"q": "quangphoxyz", "trl_min": 7}
+    found = await client.get("/api/v1/discovery/initiatives", params=params, headers=fund)
+    filtered = (await client.get(API, params=params)).json()["items"]
+
+    assert found.status_code == 200, found.text
+    assert [(i["initiative"]["id"], i["initiative"]["trl"]) for i in found.json()["items"]] == [
+        (initiative["id"], 7)
+    ]
+    assert [(item["id"], item["trl"]) for item in filtered] == [(initiative["id"], 7)]
+
+
 async def test_a_new_version_is_for_the_owner_of_a_published_initiative(
     client: httpx.AsyncClient, session: AsyncSession, ctx: AppContext
 ) -> None:
