@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from app.core.config import Settings
 from app.core.database import create_engine, create_sessionmaker
 from app.core.metrics import Metrics
+from app.core.ratelimit import RateLimiter
 from app.core.security import Passwords
 from app.services.accounts.keys import KeyRing
 
@@ -20,6 +21,7 @@ class AppContext:
     sessionmaker: async_sessionmaker[AsyncSession]
     keyring: KeyRing
     passwords: Passwords
+    limiter: RateLimiter
     metrics: Metrics = field(default_factory=Metrics)
 
     @classmethod
@@ -34,4 +36,5 @@ class AppContext:
                 time_cost=settings.auth.argon2_time_cost,
                 memory_kib=settings.auth.argon2_memory_kib,
             ),
+            limiter=RateLimiter(settings.rate),
         )

@@ -201,6 +201,7 @@ class Instance:
         directory.mkdir()
         env = Environment(config, database, workdir=directory, cleanup=cleanup, resources=resources)
         env.child_env["TECHX_SYNC_EXCHANGE_CODE"] = exchange
+        env.child_env["TECHX_EGRESS_ALLOW_NETWORKS"] = '["127.0.0.0/8"]'  # peers on loopback
         return cls(database, env)
 
 

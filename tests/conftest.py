@@ -26,6 +26,11 @@ os.environ.update(
     TECHX_JOBS_IN_PROCESS="false",
     TECHX_LOG_LEVEL="WARNING",
     TECHX_MIGRATE_ON_START="false",
+    # Every test calls from one address; the limits' own tests set theirs.
+    TECHX_RATE_TOKEN_PER_ADDRESS="100000/minute",
+    TECHX_RATE_REGISTER_PER_ADDRESS="100000/minute",
+    TECHX_RATE_SEARCH_PER_ADDRESS="100000/minute",
+    TECHX_RATE_SEARCH_PER_ACCOUNT="100000/minute",
 )
 for _name in (
     "TECHX_DATABASE_URL",

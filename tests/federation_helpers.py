@@ -37,6 +37,7 @@ def techx_env(database_url: str, **extra: str) -> dict[str, str]:
         "TECHX_MIGRATE_ON_START": "false",
         "TECHX_BOOTSTRAP_ADMIN_EMAIL": ADMIN_EMAIL,
         "TECHX_BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        "TECHX_EGRESS_ALLOW_NETWORKS": '["127.0.0.0/8"]',  # the peers listen on loopback
         **extra,
     }
 

@@ -20,7 +20,10 @@ from app.context import AppContext
 from app.core.security import PrivateKey, encode_jwt, generate_key_pair
 from app.models import LoginFailure, RefreshToken, SigningKey, User
 from app.models.base import utcnow
+from app.services.accounts.tokens import failure_key
 from tests.factories import PASSWORD, login, make_user, token
+
+ASGI_ADDRESS = "127.0.0.1"  # the client address httpx.ASGITransport reports
 
 TOKEN_URL = "/api/v1/auth/token"
 ME_URL = "/api/v1/users/me"
@@ -86,10 +89,27 @@ def user_claims(ctx: AppContext, user: User, **overrides: Any) -> dict[str, Any]
     return claims
 
 
+async def open_session(session: AsyncSession, user: User) -> str:
+    """A live refresh-token family for hand-signed tokens to name as their ``sid``."""
+    family = uuid.uuid4()
+    session.add(
+        RefreshToken(
+            token_hash=uuid.uuid4().hex,
+            family_id=family,
+            user_id=user.id,
+            scope="profile",
+            expires_at=utcnow() + timedelta(days=1),
+        )
+    )
+    await session.commit()
+    return str(family)
+
+
 async def sign_with_active_key(
     ctx: AppContext, session: AsyncSession, user: User, **overrides: Any
 ) -> str:
     key = await ctx.keyring.active_key(session)
+    overrides.setdefault("sid", await open_session(session, user))
     return encode_jwt(user_claims(ctx, user, **overrides), key)
 
 
@@ -182,7 +202,7 @@ async def test_login_failures_older_than_the_window_do_not_count(
     user = await make_user(session, ctx)
     long_ago = utcnow() - timedelta(seconds=ctx.settings.auth.login_window_seconds + 5)
     session.add_all(
-        LoginFailure(account=user.email, failed_at=long_ago)
+        LoginFailure(account=failure_key(ASGI_ADDRESS, user.email), failed_at=long_ago)
         for _ in range(ctx.settings.auth.login_max_failures)
     )
     await session.commit()
@@ -198,7 +218,9 @@ async def test_successful_login_clears_the_failure_counter(
     await fail_logins(client, user.email, limit - 1)
     assert (await password_grant(client, user.email)).status_code == 200
     remaining = await session.scalar(
-        select(func.count()).select_from(LoginFailure).where(LoginFailure.account == user.email)
+        select(func.count())
+        .select_from(LoginFailure)
+        .where(LoginFailure.account == failure_key(ASGI_ADDRESS, user.email))
     )
     assert remaining == 0
     # Without the reset, this failure would be the limit-th and the next login a 429.

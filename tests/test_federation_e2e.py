@@ -29,6 +29,12 @@ Rows = dict[tuple[str, str], tuple[int, str, str]]
 SETTLE_ATTEMPTS = 40
 
 
+@pytest.fixture(autouse=True)
+def loopback_peers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The peers listen on loopback, which harvests may reach only when allowed."""
+    monkeypatch.setattr(get_settings().egress, "allow_networks", ["127.0.0.0/8"])
+
+
 @pytest.fixture(scope="module")
 def instances() -> Iterator[tuple[Instance, Instance]]:
     local, central = (

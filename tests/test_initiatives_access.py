@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.context import AppContext
-from app.models import AuditEntry, Notification
+from app.models import AccessRequest, AuditEntry, Notification
 from app.services.initiatives.access import terms
 from tests.factories import login
 from tests.initiative_helpers import (
@@ -253,20 +253,25 @@ async def test_owner_denies_with_a_reason_and_the_requester_is_told(
     assert [r["status"] for r in mine.json()["items"]] == ["denied"]
 
 
-async def test_only_the_owner_decides_access_requests(
+async def test_someone_elses_access_request_answers_like_a_random_id(
     client: httpx.AsyncClient, session: AsyncSession, ctx: AppContext
 ) -> None:
     initiative, who = await published(client, session, ctx)
     _, fund = await login(client, session, ctx, roles=["fund"])
     base = f"{API}/{initiative['id']}"
     request = (await client.post(f"{base}/access-requests", json=_nda(), headers=fund)).json()
-    decide = f"{base}/access-requests/{request['id']}/decision"
     body = {"decision": "granted", "reason": "tự cấp"}
 
     for headers in (fund, who.admin_headers):
-        response = await client.post(decide, json=body, headers=headers)
-        assert response.status_code == 403
-        assert response.json()["type"] == "/problems/access-decision-forbidden"
+        answers = [
+            await client.post(f"{base}/access-requests/{rid}/decision", json=body, headers=headers)
+            for rid in (request["id"], uuid.uuid4())
+        ]
+        assert [a.status_code for a in answers] == [404, 404]
+        same = [{k: v for k, v in a.json().items() if k != "instance"} for a in answers]
+        assert same[0] == same[1]
+    stored = await session.get(AccessRequest, uuid.UUID(request["id"]))
+    assert stored is not None and stored.status == "pending"
 
 
 async def test_access_log_answers_404_to_everyone_but_the_owner_side(

@@ -9,7 +9,7 @@ from urllib.parse import unquote_plus
 
 from fastapi import APIRouter, Form, Query, Request, status
 
-from app.api.deps import ContextDep, Idempotent, SessionDep
+from app.api.deps import ContextDep, Idempotent, SessionDep, client_address
 from app.core.errors import BadRequest, problem_responses
 from app.core.routing import TechxRoute
 from app.core.security import public_jwk
@@ -75,6 +75,8 @@ async def token(
     refresh_token: Annotated[str | None, Form(max_length=256)] = None,
 ) -> TokenResponse:
     """OAuth 2.0 token endpoint (RFC 6749): form-encoded, as OAuth clients send it."""
+    address = client_address(request)
+    ctx.limiter.hit("token_per_address", address)
     if grant_type == "password":
         f = _required(username=username, password=password)
         return await auth.password_grant(
@@ -85,6 +87,7 @@ async def token(
             settings=ctx.settings,
             keyring=ctx.keyring,
             passwords=ctx.passwords,
+            address=address,
         )
     if grant_type == "client_credentials":
         basic = _basic_credentials(request)
@@ -99,6 +102,7 @@ async def token(
             settings=ctx.settings,
             keyring=ctx.keyring,
             passwords=ctx.passwords,
+            address=address,
         )
     if grant_type == "refresh_token":
         f = _required(refresh_token=refresh_token)
@@ -113,15 +117,17 @@ async def token(
 @router.post(
     "/revoke",
     operation_id="auth_revoke",
-    summary="Revoke a refresh token and its session",
+    summary="Revoke a session (log out)",
     status_code=status.HTTP_200_OK,
     responses=problem_responses(415, 422),
 )
 async def revoke(
-    session: SessionDep, token: Annotated[str, Form(max_length=256)]
+    session: SessionDep, ctx: ContextDep, token: Annotated[str, Form(max_length=4096)]
 ) -> dict[str, str]:
-    """RFC 7009: answers 200 whether or not the token was known."""
-    await auth.revoke(session, token=token)
+    """RFC 7009 (log out): a refresh or access token ends its session and every token of it.
+
+    Answers 200 whether or not the token was known."""
+    await auth.revoke(session, token=token, settings=ctx.settings, keyring=ctx.keyring)
     return {"status": "revoked"}
 
 
@@ -131,9 +137,12 @@ async def revoke(
     summary="Register as a scientist",
     status_code=status.HTTP_201_CREATED,
     dependencies=[Idempotent],
-    responses=problem_responses(409, 415, 422),
+    responses=problem_responses(409, 415, 422, 429),
 )
-async def register(body: RegisterRequest, session: SessionDep, ctx: ContextDep) -> UserRead:
+async def register(
+    request: Request, body: RegisterRequest, session: SessionDep, ctx: ContextDep
+) -> UserRead:
+    ctx.limiter.hit("register_per_address", client_address(request))
     user = await users.register(session, body, passwords=ctx.passwords)
     return UserRead.model_validate(user)
 

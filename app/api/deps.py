@@ -20,6 +20,11 @@ from app.services.accounts.tokens import Principal
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
+def client_address(request: Request) -> str:
+    """The caller's address (the proxy's, unless the server is told to trust its headers)."""
+    return request.client.host if request.client else "unknown"
+
+
 def get_context(request: Request) -> AppContext:
     ctx: AppContext = request.app.state.ctx
     return ctx
@@ -128,11 +133,9 @@ async def idempotency_key(
     """Honour ``Idempotency-Key`` on a creating POST."""
     if key is None:
         return
-    if principal is not None:
-        owner = principal.key
-    else:
-        # Anonymous callers (registration) get a key space per client address.
-        owner = f"anonymous:{request.client.host if request.client else 'unknown'}"
+    # Anonymous callers (registration) get a key space per client address.
+    anonymous = f"anonymous:{client_address(request)}"
+    owner = principal.key if principal is not None else anonymous
     request.state.idempotency = await idempotency.begin(
         session,
         request,
@@ -144,3 +147,14 @@ async def idempotency_key(
 
 
 Idempotent = Depends(idempotency_key)
+
+
+async def search_limit(request: Request, ctx: ContextDep, principal: OptionalPrincipalDep) -> None:
+    """Searches count per client address when anonymous, per account or client otherwise."""
+    if principal is None:
+        ctx.limiter.hit("search_per_address", client_address(request))
+    else:
+        ctx.limiter.hit("search_per_account", principal.key)
+
+
+SearchLimit = Depends(search_limit)

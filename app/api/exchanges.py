@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 
 from app.api.deps import AdminUser, ContextDep, Idempotent, SessionDep
+from app.core import egress
 from app.core.errors import problem_responses
 from app.core.pagination import CursorQuery, LimitQuery, Page
 from app.core.routing import TechxRoute
@@ -29,7 +30,8 @@ async def create_exchange(
     response: Response,
 ) -> ExchangeRead:
     """Register an exchange; pull credentials are stored encrypted and never returned."""
-    exchange = await exchanges.create(session, body, secret=ctx.settings.secret_key)
+    allow = egress.networks(ctx.settings.egress.allow_networks)
+    exchange = await exchanges.create(session, body, secret=ctx.settings.secret_key, allow=allow)
     response.headers["Location"] = f"{router.prefix}/{exchange.code}"
     return (await exchanges.read_models(session, [exchange]))[0]
 
@@ -63,8 +65,9 @@ async def update_exchange(
     code: str, body: ExchangeUpdate, session: SessionDep, ctx: ContextDep, _admin: AdminUser
 ) -> ExchangeRead:
     exchange = await exchanges.get(session, code)
+    allow = egress.networks(ctx.settings.egress.allow_networks)
     exchange = await exchanges.update_exchange(
-        session, exchange, body, secret=ctx.settings.secret_key
+        session, exchange, body, secret=ctx.settings.secret_key, allow=allow
     )
     return (await exchanges.read_models(session, [exchange]))[0]
 

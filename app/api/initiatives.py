@@ -15,6 +15,7 @@ from app.api.deps import (
     Idempotent,
     OptionalPrincipalDep,
     PrincipalDep,
+    SearchLimit,
     SessionDep,
     require_role,
 )
@@ -76,7 +77,12 @@ async def create_initiative(
     return await initiatives.present(session, visible, principal=principal, log_read=False)
 
 
-@router.get("", operation_id="initiatives_list", responses=problem_responses(400, 401, 422))
+@router.get(
+    "",
+    operation_id="initiatives_list",
+    dependencies=[SearchLimit],
+    responses=problem_responses(400, 401, 422, 429),
+)
 async def list_initiatives(
     session: SessionDep,
     principal: OptionalPrincipalDep,

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from app.api.deps import ContextDep, PrincipalDep, SessionDep
+from app.api.deps import ContextDep, CurrentUser, SessionDep
 from app.core.errors import problem_responses
 from app.core.routing import TechxRoute
 from app.schemas.ip_clock import IpStats, IpStatsGroup
@@ -18,11 +18,11 @@ from app.services.ip import rules as ip_rules
 router = APIRouter(prefix="/api/v1", tags=["ip-records"], route_class=TechxRoute)
 
 
-@router.get("/ip-stats", operation_id="ip_stats", responses=problem_responses(401, 422))
+@router.get("/ip-stats", operation_id="ip_stats", responses=problem_responses(401, 403, 422))
 async def ip_stats(
     session: SessionDep,
     ctx: ContextDep,
-    _principal: PrincipalDep,
+    _user: CurrentUser,
     ip_type: Annotated[str | None, Query(max_length=40)] = None,
     office: Annotated[str | None, Query(max_length=10)] = None,
     year: Annotated[int | None, Query(ge=1900, le=2200, description="Filing year")] = None,

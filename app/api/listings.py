@@ -14,6 +14,7 @@ from app.api.deps import (
     Idempotent,
     OptionalPrincipalDep,
     PrincipalDep,
+    SearchLimit,
     SessionDep,
 )
 from app.core.errors import Forbidden, problem_responses
@@ -129,7 +130,8 @@ def _filters(params: ListingSearchParams) -> SearchFilters:
     "",
     operation_id="listings_search",
     description=SEARCH_DESCRIPTION,
-    responses=problem_responses(400, 401, 422),
+    dependencies=[SearchLimit],
+    responses=problem_responses(400, 401, 422, 429),
 )
 async def search_listings(
     params: Annotated[ListingSearchParams, Query()],

@@ -27,11 +27,24 @@ class AuthSettings(BaseModel):
     refresh_ttl_days: int = 30
     # Retired signing keys keep verifying tokens for this long after a rotation.
     key_grace_seconds: int = 3600
+    # Wrong passwords or client secrets for one account from one address: after this many in
+    # the window that pair waits (429); the account stays open to every other address.
     login_max_failures: int = 10
     login_window_seconds: int = 60
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
     client_secret_overlap_hours: int = 24
+
+
+class RateSettings(BaseModel):
+    # Abuse limits, in the notation "<count>/<second|minute|hour|day>", per worker process.
+    # Every POST /auth/token from one client address (password, client-credentials, refresh).
+    token_per_address: str = "60/minute"  # noqa: S105 - a rate, not a secret
+    # Self-registrations from one client address.
+    register_per_address: str = "10/hour"
+    # Searches: anonymous ones per client address, authenticated ones per account or client.
+    search_per_address: str = "120/minute"
+    search_per_account: str = "600/minute"
 
 
 class HttpSettings(BaseModel):
@@ -64,8 +77,6 @@ class IpSettings(BaseModel):
     # A rule table file replacing the packaged Vietnamese one (JSON, same shape).
     rules_path: str | None = None
     webhook_timeout_seconds: float = 10.0
-    # Webhook URLs on loopback or private addresses are refused unless this is set.
-    webhook_allow_private_hosts: bool = False
 
 
 class SyncSettings(BaseModel):
@@ -132,6 +143,13 @@ class DiscoverySettings(BaseModel):
     watch_scan_interval_seconds: int = Field(default=300, ge=1)
 
 
+class EgressSettings(BaseModel):
+    # Webhooks and peers may not reach loopback, private, link-local, multicast or reserved
+    # addresses; networks listed here (CIDR, e.g. "127.0.0.0/8") are reachable all the same,
+    # for tests and closed networks.
+    allow_networks: list[str] = Field(default_factory=list)
+
+
 class BootstrapSettings(BaseModel):
     admin_email: str | None = None
     admin_password: str | None = None
@@ -161,6 +179,8 @@ class Settings(BaseSettings):
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     mail: MailSettings = Field(default_factory=MailSettings)
     discovery: DiscoverySettings = Field(default_factory=DiscoverySettings)
+    egress: EgressSettings = Field(default_factory=EgressSettings)
+    rate: RateSettings = Field(default_factory=RateSettings)
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

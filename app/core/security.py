@@ -10,6 +10,7 @@ import asyncio
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,7 @@ from jose import jwk, jwt
 from jose.exceptions import JOSEError
 
 ALGORITHM = "RS256"
+_B64URL = re.compile(r"[A-Za-z0-9_-]+")
 
 
 class TokenError(Exception):
@@ -195,10 +197,21 @@ def unverified_kid(token: str) -> str:
     return kid
 
 
+def _canonical_b64url(segment: str) -> bool:
+    """Unpadded base64url whose unused trailing bits are zero: one spelling per value."""
+    if not segment or not _B64URL.fullmatch(segment) or len(segment) % 4 == 1:
+        return False
+    return _b64url(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))) == segment
+
+
 def decode_jwt(token: str, key: PublicKey, *, audience: str, issuer: str) -> dict[str, Any]:
     """Verify signature, algorithm, expiry, audience and issuer; return the claims."""
     if key.algorithm != ALGORITHM:
         raise TokenError("key algorithm not accepted")
+    segments = token.split(".")
+    # The decoder would take padding and stray bits; a token has exactly one encoding.
+    if len(segments) != 3 or not all(_canonical_b64url(s) for s in segments):
+        raise TokenError("token segments are not canonical base64url")
     try:
         claims: dict[str, Any] = jwt.decode(
             token,

@@ -41,6 +41,7 @@ class InvalidGrant(BadRequest):
 
 class InvalidClient(Unauthorized):
     slug, title = "invalid-client", "Invalid client"
+    commit = True  # failed secrets must persist, like failed logins
 
     def __init__(self, detail: str) -> None:
         super().__init__(
@@ -154,12 +155,18 @@ async def _user_tokens(
         subject=f"user:{user.id}",
         scopes=scopes,
         grant=grant,
-        extra={"roles": user.roles},
+        # The session (refresh-token family) id: ending the session ends its access tokens.
+        extra={"roles": user.roles, "sid": str(family)},
     )
     refresh = await _issue_refresh(session, settings, user=user, scopes=scopes, family=family)
     return TokenResponse(
         access_token=access, expires_in=ttl, scope=" ".join(sorted(scopes)), refresh_token=refresh
     )
+
+
+def failure_key(address: str, account: str) -> str:
+    """Failures count per address and account: a guesser elsewhere cannot lock a user out."""
+    return sha256_hex(f"{address}\n{account}")
 
 
 async def _check_login_rate(session: AsyncSession, settings: Settings, account: str) -> None:
@@ -175,7 +182,7 @@ async def _check_login_rate(session: AsyncSession, settings: Settings, account: 
     if count >= settings.auth.login_max_failures and oldest is not None:
         retry = max(1, int((oldest - since).total_seconds()) + 1)
         raise TooManyRequests(
-            "Too many failed logins for this account; try again later",
+            "Too many failed attempts for this account from this address; try again later",
             headers={"Retry-After": str(retry)},
         )
 
@@ -189,19 +196,21 @@ async def password_grant(
     settings: Settings,
     keyring: KeyRing,
     passwords: Passwords,
+    address: str,
 ) -> TokenResponse:
     """Exchange an e-mail and password for an access and a refresh token."""
     account = username.strip().lower()
-    await _check_login_rate(session, settings, account)
+    key = failure_key(address, account)
+    await _check_login_rate(session, settings, key)
     user = await session.scalar(
         select(User).where(User.email == account).options(selectinload(User.role_rows))
     )
     if not await passwords.verify_async(user.password_hash if user else None, password) or (
         user is None or not user.is_active
     ):
-        session.add(LoginFailure(account=account))
+        session.add(LoginFailure(account=key))
         raise InvalidGrant("Unknown account or wrong password")
-    await session.execute(delete(LoginFailure).where(LoginFailure.account == account))
+    await session.execute(delete(LoginFailure).where(LoginFailure.account == key))
     scopes = _narrow(scopes_for_roles(user.roles), scope)
     return await _user_tokens(
         session, keyring, settings, user=user, scopes=scopes, grant="password", family=uuid.uuid4()
@@ -256,13 +265,22 @@ async def revoke_user_sessions(session: AsyncSession, user_id: uuid.UUID) -> Non
     )
 
 
-async def revoke(session: AsyncSession, *, token: str) -> None:
-    """RFC 7009 revocation of a refresh token and its family; unknown tokens are ignored."""
+async def revoke(
+    session: AsyncSession, *, token: str, settings: Settings, keyring: KeyRing
+) -> None:
+    """RFC 7009: a refresh or access token ends its whole session; unknown tokens are ignored."""
     row = await session.scalar(
         select(RefreshToken).where(RefreshToken.token_hash == sha256_hex(token))
     )
     if row is not None:
         await revoke_family(session, row.family_id)
+        return
+    try:
+        claims = await _verified_claims(session, token, settings=settings, keyring=keyring)
+        family = uuid.UUID(str(claims["sid"]))
+    except (Unauthorized, KeyError, ValueError):
+        return
+    await revoke_family(session, family)
 
 
 async def client_credentials_grant(
@@ -274,8 +292,11 @@ async def client_credentials_grant(
     settings: Settings,
     keyring: KeyRing,
     passwords: Passwords,
+    address: str,
 ) -> TokenResponse:
     """Exchange an exchange client's id and secret for an access token (no refresh token)."""
+    key = failure_key(address, f"client:{client_id}")
+    await _check_login_rate(session, settings, key)
     client = await session.scalar(
         select(ExchangeClient).where(ExchangeClient.client_id == client_id)
     )
@@ -285,7 +306,9 @@ async def client_credentials_grant(
         if expires is not None and expires > utcnow():
             valid = await passwords.verify_async(client.previous_secret_hash, client_secret)
     if client is None or not valid or not client.is_active:
+        session.add(LoginFailure(account=key))
         raise InvalidClient("Unknown client, wrong secret or disabled client")
+    await session.execute(delete(LoginFailure).where(LoginFailure.account == key))
     scopes = _narrow(set(client.scopes), scope)
     access, ttl = await _sign(
         session,
@@ -299,10 +322,10 @@ async def client_credentials_grant(
     return TokenResponse(access_token=access, expires_in=ttl, scope=" ".join(sorted(scopes)))
 
 
-async def authenticate(
+async def _verified_claims(
     session: AsyncSession, token: str, *, settings: Settings, keyring: KeyRing
-) -> Principal:
-    """Verify a bearer token and load the live account behind it."""
+) -> dict[str, Any]:
+    """The claims of a token this service signed, checked; ``Unauthorized`` otherwise."""
     try:
         kid = unverified_kid(token)
         key, retired_at = await keyring.public_key(session, kid)
@@ -319,11 +342,19 @@ async def authenticate(
         )
     except TokenError as exc:
         raise Unauthorized("The access token is invalid or expired") from exc
+    return claims
+
+
+async def authenticate(
+    session: AsyncSession, token: str, *, settings: Settings, keyring: KeyRing
+) -> Principal:
+    """Verify a bearer token and load the live account behind it."""
+    claims = await _verified_claims(session, token, settings=settings, keyring=keyring)
     kind, _, subject = str(claims["sub"]).partition(":")
     scopes = frozenset(str(claims.get("scope", "")).split())
     grant = str(claims.get("gty", ""))
     if kind == "user":
-        return await _user_principal(session, subject, scopes, grant)
+        return await _user_principal(session, subject, scopes, grant, claims.get("sid"))
     if kind == "client":
         client = await session.scalar(
             select(ExchangeClient).where(ExchangeClient.client_id == subject)
@@ -341,19 +372,26 @@ async def authenticate(
 
 
 async def _user_principal(
-    session: AsyncSession, subject: str, scopes: frozenset[str], grant: str
+    session: AsyncSession, subject: str, scopes: frozenset[str], grant: str, sid: object
 ) -> Principal:
     try:
-        user_id = uuid.UUID(subject)
+        user_id, family = uuid.UUID(subject), uuid.UUID(str(sid))
     except ValueError as exc:
-        raise Unauthorized("The access token has an unknown subject") from exc
+        raise Unauthorized("The access token names no user session") from exc
+    # The session must still be open: logout, a password change or a reused refresh token
+    # revoke its family, and its access tokens stop working at once, like deactivation.
+    open_session = (
+        select(RefreshToken.id)
+        .where(RefreshToken.family_id == family, RefreshToken.revoked_at.is_(None))
+        .exists()
+    )
     # Every authenticated request runs this: one joined query, not a second one for the roles.
     result = await session.scalars(
-        select(User).where(User.id == user_id).options(joinedload(User.role_rows))
+        select(User).where(User.id == user_id, open_session).options(joinedload(User.role_rows))
     )
     user = result.unique().one_or_none()
     if user is None or not user.is_active:
-        raise Unauthorized("The account is disabled")
+        raise Unauthorized("The session has ended or the account is disabled")
     roles = frozenset(user.roles)
     # Roles removed since the token was issued stop working at once.
     live_scopes = scopes & frozenset(scopes_for_roles(list(roles)))

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.errors import Conflict, NotFound
+from app.core import egress
+from app.core.errors import Conflict, NotFound, Unprocessable
 from app.core.pagination import keyset_page
 from app.core.security import encrypt
 from app.models import Exchange, ExchangeClient
@@ -25,6 +26,7 @@ from app.schemas.exchange import (
 )
 
 PLAIN_FIELDS = ("name", "province", "mode", "status")
+Allow = Sequence[egress.Network]
 
 
 class ExchangeNotFound(NotFound):
@@ -33,6 +35,20 @@ class ExchangeNotFound(NotFound):
 
 class ExchangeExists(Conflict):
     slug, title = "exchange-exists", "Exchange code already registered"
+
+
+class PeerUrlRefused(Unprocessable):
+    slug, title = "peer-url-refused", "Peer base URL refused"
+
+
+def _base_url(url: object, allow: Allow) -> str | None:
+    """The peer's base URL, unless it plainly names an internal address (checked again on use)."""
+    if not url:
+        return None
+    reason = egress.refusal(str(url), allow)
+    if reason is not None:
+        raise PeerUrlRefused(reason)
+    return str(url)
 
 
 def _seal(credentials: PullCredentials | None, *, secret: str) -> str | None:
@@ -45,13 +61,15 @@ def _seal(credentials: PullCredentials | None, *, secret: str) -> str | None:
     return encrypt(secret, json.dumps(plain))
 
 
-async def create(session: AsyncSession, data: ExchangeCreate, *, secret: str) -> Exchange:
+async def create(
+    session: AsyncSession, data: ExchangeCreate, *, secret: str, allow: Allow = ()
+) -> Exchange:
     """Register an exchange; its pull credentials are stored sealed with the service secret."""
     exchange = Exchange(
         code=data.code,
         name=data.name,
         province=data.province,
-        base_url=str(data.base_url) if data.base_url else None,
+        base_url=_base_url(data.base_url, allow),
         mode=data.mode,
         status=data.status,
         pull_credentials=_seal(data.pull_credentials, secret=secret),
@@ -79,7 +97,12 @@ async def find(session: AsyncSession, code: str) -> Exchange | None:
 
 
 async def update_exchange(
-    session: AsyncSession, exchange: Exchange, data: ExchangeUpdate, *, secret: str
+    session: AsyncSession,
+    exchange: Exchange,
+    data: ExchangeUpdate,
+    *,
+    secret: str,
+    allow: Allow = (),
 ) -> Exchange:
     """Apply the fields sent."""
     sent = data.model_fields_set
@@ -89,7 +112,7 @@ async def update_exchange(
     if "province" in sent and data.province is None:
         exchange.province = None
     if "base_url" in sent:
-        exchange.base_url = str(data.base_url) if data.base_url else None
+        exchange.base_url = _base_url(data.base_url, allow)
     if "pull_credentials" in sent:
         exchange.pull_credentials = _seal(data.pull_credentials, secret=secret)
     await session.flush()

@@ -20,6 +20,7 @@ import httpx
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core import egress
 from app.core.database import begin_write
 from app.core.security import decrypt
 from app.models import Exchange
@@ -111,6 +112,8 @@ async def token(client: httpx.AsyncClient, peer: Peer) -> str:
     }
     try:
         response = await client.post(f"{peer.base_url}{GRANT_PATH}", data=form)
+    except egress.EgressRefused as exc:
+        raise PeerRefused(f"token: {exc}") from exc
     except httpx.HTTPError as exc:
         raise PeerUnavailable(f"token: {type(exc).__name__}: {exc}") from exc
     _check(response, "token")
@@ -129,6 +132,8 @@ async def fetch(
         response = await client.get(
             f"{peer.base_url}{CHANGES_PATH}", params=params, headers=headers
         )
+    except egress.EgressRefused as exc:
+        raise PeerRefused(f"changes: {exc}") from exc
     except httpx.HTTPError as exc:
         raise PeerUnavailable(f"changes: {type(exc).__name__}: {exc}") from exc
     _check(response, "changes")

@@ -20,6 +20,7 @@ import httpx
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core import egress
 from app.core.config import Settings, get_settings
 from app.core.database import begin_write
 from app.models import Exchange
@@ -41,7 +42,9 @@ class PeerDeferred(harvest.PeerUnavailable):
 
 def client_factory() -> httpx.AsyncClient:
     """The HTTP client of a harvest (tests swap in a mock transport)."""
-    return httpx.AsyncClient(timeout=get_settings().sync.harvest_timeout_seconds)
+    settings = get_settings()
+    allow = egress.networks(settings.egress.allow_networks)
+    return egress.client(timeout=settings.sync.harvest_timeout_seconds, allow=allow)
 
 
 def lease_seconds(settings: Settings) -> int:

@@ -7,20 +7,19 @@ Every attempt of one delivery carries the same ``X-TechX-Delivery`` id and body,
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import time
 import uuid
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core import egress
 from app.core.config import Settings, get_settings
 from app.core.errors import NotFound, Unprocessable
 from app.core.pagination import keyset_page
@@ -53,19 +52,10 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
 
 
 def _check_url(url: str, settings: Settings) -> str:
-    host = (urlsplit(url).hostname or "").lower()
-    if not host:
-        raise WebhookUrlRefused("The URL has no host")
-    if settings.ip.webhook_allow_private_hosts:
-        return url
-    if host == "localhost" or host.endswith(".localhost"):
-        raise WebhookUrlRefused("Webhooks cannot target this host")
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return url
-    if not address.is_global:
-        raise WebhookUrlRefused("Webhooks cannot target private, loopback or reserved addresses")
+    """Refuse what is plainly internal now; the address is checked again at each delivery."""
+    reason = egress.refusal(url, egress.networks(settings.egress.allow_networks))
+    if reason is not None:
+        raise WebhookUrlRefused(reason)
     return url
 
 
@@ -206,7 +196,8 @@ async def queue(
 
 def make_client(timeout: float) -> httpx.AsyncClient:
     """The HTTP client deliveries go out with (tests swap in a mock transport)."""
-    return httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+    allow = egress.networks(get_settings().egress.allow_networks)
+    return egress.client(timeout=timeout, allow=allow)
 
 
 def retry_after_seconds(value: str | None) -> float | None:
@@ -239,8 +230,13 @@ async def _post(subscription: WebhookSubscription, delivery: WebhookDelivery) ->
     try:
         async with make_client(settings.ip.webhook_timeout_seconds) as client:
             return await client.post(subscription.url, content=body, headers=headers)
+    except egress.EgressRefused as exc:
+        raise WebhookDeliveryFailed("the receiver's address may not be reached") from exc
     except httpx.HTTPError as exc:
-        raise WebhookDeliveryFailed(f"{type(exc).__name__}: {exc}") from exc
+        # The kind of failure only: its text could tell open ports from closed ones.
+        raise WebhookDeliveryFailed(
+            f"the receiver could not be reached ({type(exc).__name__})"
+        ) from exc
 
 
 @jobs.handler(DELIVER)
