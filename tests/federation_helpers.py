@@ -57,8 +57,8 @@ def techx(database_url: str, *args: str, **extra: str) -> subprocess.CompletedPr
 class Instance:
     """One ``techx serve`` process with a database of its own."""
 
-    def __init__(self, label: str, *, exchange_code: str) -> None:
-        self.database_url = fresh_database_url(f"{label}_{uuid.uuid4().hex[:6]}")
+    def __init__(self, label: str, *, exchange_code: str, database_url: str | None = None) -> None:
+        self.database_url = database_url or fresh_database_url(f"{label}_{uuid.uuid4().hex[:6]}")
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.exchange_code = exchange_code
@@ -66,8 +66,8 @@ class Instance:
         migrated = techx(self.database_url, "db", "upgrade")
         assert migrated.returncode == 0, migrated.stderr
 
-    def start(self) -> None:
-        env = techx_env(self.database_url, TECHX_SYNC_EXCHANGE_CODE=self.exchange_code)
+    def start(self, **extra: str) -> None:
+        env = techx_env(self.database_url, TECHX_SYNC_EXCHANGE_CODE=self.exchange_code, **extra)
         self.process = subprocess.Popen(
             [*TECHX, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--no-migrate"],
             env=env,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -15,13 +17,46 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from app.core.config import Settings
+from app.core.errors import DatabaseBusy
 
 # Connection execution option read by the SQLite BEGIN hook: write requests take the
 # database lock up front so a read-then-write transaction never fails on upgrade.
 SQLITE_BEGIN = "techx_sqlite_begin"
 
 
+# SQLite admits one writer. Its busy handler polls with growing sleeps, so under contention a
+# waiter can miss its turn again and again until the busy timeout; writers of one process
+# therefore queue on an asyncio lock, first come first served, before ``BEGIN IMMEDIATE``.
+WRITER = "techx_sqlite_writer"
+_writers: weakref.WeakKeyDictionary[Engine, tuple[float, weakref.WeakKeyDictionary[Any, Any]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _release(info: dict[str, Any]) -> None:
+    lock = info.pop(WRITER, None)
+    if lock is not None and lock.locked():
+        lock.release()
+
+
 def install_sqlite_hooks(engine: AsyncEngine, busy_timeout_ms: int) -> None:
+    _writers[engine.sync_engine] = (busy_timeout_ms / 1000, weakref.WeakKeyDictionary())
+
+    # The transaction ends (or its connection goes): the next writer's turn.
+    @event.listens_for(engine.sync_engine, "commit")
+    @event.listens_for(engine.sync_engine, "rollback")
+    def _on_end(conn: Any) -> None:
+        _release(conn.info)
+
+    @event.listens_for(engine.sync_engine.pool, "checkin")
+    def _on_checkin(_dbapi: Any, record: Any) -> None:
+        _release(record.info)
+
+    @event.listens_for(engine.sync_engine.pool, "invalidate")
+    @event.listens_for(engine.sync_engine.pool, "soft_invalidate")
+    def _on_invalidate(_dbapi: Any, record: Any, _exc: Any) -> None:
+        _release(record.info)
+
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, emit BEGIN so savepoints and transactional DDL work.
@@ -75,5 +110,23 @@ async def begin_write(session: AsyncSession) -> None:
     Call before the first statement; a read that later writes then never fails with a busy
     snapshot, it waits for the lock instead.
     """
-    if is_sqlite(session):
+    if not is_sqlite(session):
+        return
+    bind = session.bind
+    queue = _writers.get(bind.sync_engine) if isinstance(bind, AsyncEngine) else None
+    if queue is None or session.in_transaction():
+        # A session on a borrowed connection (tests) or already in its transaction.
         await session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
+        return
+    timeout, locks = queue
+    lock = locks.setdefault(asyncio.get_running_loop(), asyncio.Lock())
+    try:
+        await asyncio.wait_for(lock.acquire(), timeout=timeout)
+    except TimeoutError as exc:
+        raise DatabaseBusy() from exc
+    try:
+        conn = await session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
+    except BaseException:
+        lock.release()
+        raise
+    conn.info[WRITER] = lock

@@ -6,12 +6,13 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
@@ -145,8 +146,30 @@ class TooManyRequests(TechxError):
     status, slug, title = 429, "too-many-requests", "Too many requests"
 
 
+class MalformedBody(BadRequest):
+    slug, title = "malformed-body", "Malformed request body"
+
+
+class MethodNotAllowed(TechxError):
+    status, slug, title = 405, "method-not-allowed", "Method not allowed"
+
+
 class ServiceUnavailable(TechxError):
     status, slug, title = 503, "service-unavailable", "Service unavailable"
+
+
+class DatabaseBusy(ServiceUnavailable):
+    slug, title = "database-busy", "The database is busy"
+
+    def __init__(self, detail: str = "Too many writes at once; retry shortly") -> None:
+        super().__init__(detail, headers={"Retry-After": "1"})
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    slug, title = "database-unavailable", "The database cannot be reached"
+
+    def __init__(self, detail: str = "The database cannot be reached; retry shortly") -> None:
+        super().__init__(detail, headers={"Retry-After": "5"})
 
 
 class InternalError(TechxError):
@@ -246,6 +269,16 @@ def _allowed_methods(request: Request) -> list[str]:
     ]
 
 
+# Errors raised by the framework itself, rendered with the project's problem types.
+HTTP_PROBLEMS: dict[int, type[TechxError]] = {
+    400: MalformedBody,
+    404: NotFound,
+    405: MethodNotAllowed,
+    413: PayloadTooLarge,
+    415: UnsupportedMediaType,
+}
+
+
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     detail: str | None = exc.detail if isinstance(exc.detail, str) else None
@@ -256,9 +289,12 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     if allowed:
         headers["Allow"] = ", ".join(allowed)
     wording = Wording(request)
-    title, detail = wording.text(exc.status_code, [], None, detail)
+    kind = HTTP_PROBLEMS.get(exc.status_code)
+    slugs = [kind.slug] if kind else []
+    title, detail = wording.text(exc.status_code, slugs, kind.title if kind else None, detail)
     return problem_response(
         exc.status_code,
+        slug=kind.slug if kind else None,
         title=title,
         detail=detail,
         instance=request.url.path,
@@ -267,8 +303,42 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+# SQLSTATE classes of a lost server: 08 connection exception, 57 operator intervention
+# (shutting down, starting up, cannot connect now).
+UNAVAILABLE_CLASSES = ("08", "57")
+# Raised while connecting, before the driver's errors are wrapped as DBAPI errors.
+CONNECT_ERRORS: tuple[type[Exception], ...] = (
+    ConnectionError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+)
+
+
+def _server_lost(exc: DBAPIError) -> bool:
+    sqlstate = str(getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None) or "")
+    return exc.connection_invalidated or sqlstate[:2] in UNAVAILABLE_CLASSES
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    logger.warning(
+        "database unavailable", extra={"path": request.url.path, "error": type(exc).__name__}
+    )
+    return await _techx_error(request, DatabaseUnavailable())
+
+
+def _lock_timeout(exc: DBAPIError) -> bool:
+    """SQLite's busy timeout ran out: another writer held the database for too long."""
+    message = str(exc.orig).lower()
+    return isinstance(exc, OperationalError) and ("locked" in message or "busy" in message)
+
+
 async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DBAPIError)
+    if _lock_timeout(exc):
+        logger.warning("database lock timeout", extra={"path": request.url.path})
+        return await _techx_error(request, DatabaseBusy())
+    if _server_lost(exc):
+        return await _database_unavailable(request, exc)
     sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
     if not str(sqlstate or "").startswith(DATA_EXCEPTION_CLASS):
         return await _unhandled(request, exc)
@@ -298,6 +368,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(DBAPIError, _database_error)
+    for connect_error in CONNECT_ERRORS:
+        app.add_exception_handler(connect_error, _database_unavailable)
     app.add_exception_handler(StaleDataError, _stale_row)
     app.add_exception_handler(Exception, _unhandled)
 

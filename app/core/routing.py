@@ -8,8 +8,10 @@ from typing import Any, Protocol
 
 from fastapi import Request, Response
 from fastapi.dependencies.models import Dependant
+from fastapi.dependencies.utils import get_flat_params
 from fastapi.params import Form
 from fastapi.routing import APIRoute
+from fastapi.security import HTTPBearer
 from pydantic import BaseModel
 
 from app.core.errors import UnknownQueryParameter, UnsupportedMediaType, problem_responses
@@ -77,19 +79,47 @@ def check_query(request: Request, declared: frozenset[str]) -> None:
         )
 
 
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+# Any route may find the database busy or down; any request body may be unreadable, too large,
+# of the wrong type or invalid.
+EVERY_ROUTE = (503,)
+BODY_ROUTES = (400, 413, 415, 422)
+
+
+def _reads_bearer(dependant: Dependant) -> bool:
+    if isinstance(dependant.call, HTTPBearer):
+        return True
+    return any(_reads_bearer(sub) for sub in dependant.dependencies)
+
+
 class TechxRoute(APIRoute):
     """Refuses bodies of the wrong media type with 415 and, on GET, query parameters the
-    operation does not declare with 422 (documented in its responses); hands a successful
-    response to a pending ``Idempotency-Key`` record before the request's transaction commits."""
+    operation does not declare with 422; hands a successful response to a pending
+    ``Idempotency-Key`` record before the request's transaction commits.
+
+    It documents the errors every route can answer, so that the OpenAPI document lists each
+    status a route may return."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         methods = {m.upper() for m in kwargs.get("methods") or ()}
         open_query = (kwargs.get("openapi_extra") or {}).get(OPEN_QUERY)
         self.strict_query = bool(methods & STRICT_QUERY_METHODS) and not open_query
-        responses = kwargs.get("responses") or {}
-        if self.strict_query and 422 not in responses:
-            kwargs["responses"] = {**responses, **problem_responses(422)}
+        statuses = EVERY_ROUTE + (BODY_ROUTES if methods & BODY_METHODS else ())
+        if self.strict_query:
+            statuses += (422,)
+        responses = dict(kwargs.get("responses") or {})
+        for status, doc in problem_responses(*statuses).items():
+            responses.setdefault(status, doc)
+        kwargs["responses"] = responses
         super().__init__(path, endpoint, **kwargs)
+        implied = []
+        if 422 not in responses and (get_flat_params(self.dependant) or self.body_field):
+            implied.append(422)  # FastAPI would document its own JSON 422; ours is problem+json
+        if 401 not in responses and _reads_bearer(self.dependant):
+            implied.append(401)  # a route open to anyone still refuses a bad token
+        if implied:
+            kwargs["responses"] = {**responses, **problem_responses(*implied)}
+            super().__init__(path, endpoint, **kwargs)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -21,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import egress
 from app.core.config import Settings, get_settings
+from app.core.database import begin_write
 from app.core.errors import NotFound, Unprocessable
 from app.core.pagination import keyset_page
 from app.core.security import decrypt, encrypt, hmac_sha256, new_opaque_token
@@ -214,22 +216,31 @@ def retry_after_seconds(value: str | None) -> float | None:
     return min(max(seconds, 0.0), MAX_RETRY_AFTER_SECONDS)
 
 
-async def _post(subscription: WebhookSubscription, delivery: WebhookDelivery) -> httpx.Response:
+@dataclass(frozen=True)
+class _Outgoing:
+    """What one attempt sends, copied out of the rows before their transaction ends."""
+
+    url: str
+    secret: str
+    delivery_id: uuid.UUID
+    event_kind: str
+    body: bytes
+
+
+async def _post(outgoing: _Outgoing) -> httpx.Response:
     settings = get_settings()
-    secret = decrypt(settings.secret_key, subscription.secret_encrypted)
-    body = delivery.body.encode()
     timestamp = int(time.time())
     headers = {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
-        "X-TechX-Delivery": str(delivery.id),
-        "X-TechX-Event": delivery.event_kind,
+        "X-TechX-Delivery": str(outgoing.delivery_id),
+        "X-TechX-Event": outgoing.event_kind,
         "X-TechX-Timestamp": str(timestamp),
-        "X-TechX-Signature": sign(secret, timestamp, body),
+        "X-TechX-Signature": sign(outgoing.secret, timestamp, outgoing.body),
     }
     try:
         async with make_client(settings.ip.webhook_timeout_seconds) as client:
-            return await client.post(subscription.url, content=body, headers=headers)
+            return await client.post(outgoing.url, content=outgoing.body, headers=headers)
     except egress.EgressRefused as exc:
         raise WebhookDeliveryFailed("the receiver's address may not be reached") from exc
     except httpx.HTTPError as exc:
@@ -239,16 +250,41 @@ async def _post(subscription: WebhookSubscription, delivery: WebhookDelivery) ->
         ) from exc
 
 
-@jobs.handler(DELIVER)
-async def deliver(session: AsyncSession, payload: dict[str, Any]) -> None:
-    """POST one delivery; anything but a 2xx raises so that the queue retries it."""
-    delivery = await session.get(WebhookDelivery, uuid.UUID(payload["delivery_id"]))
+async def _outgoing(session: AsyncSession, delivery_id: uuid.UUID) -> _Outgoing | None:
+    """The attempt to make, or ``None`` when the delivery is done or its subscription gone."""
+    delivery = await session.get(WebhookDelivery, delivery_id)
     if delivery is None or delivery.status == DELIVERED:
-        return
+        return None
     subscription = await session.get(WebhookSubscription, delivery.subscription_id)
     if subscription is None or not subscription.is_active:
+        return None
+    return _Outgoing(
+        url=subscription.url,
+        secret=decrypt(get_settings().secret_key, subscription.secret_encrypted),
+        delivery_id=delivery.id,
+        event_kind=delivery.event_kind,
+        body=delivery.body.encode(),
+    )
+
+
+@jobs.handler(DELIVER)
+async def deliver(session: AsyncSession, payload: dict[str, Any]) -> None:
+    """POST one delivery; anything but a 2xx raises so that the queue retries it.
+
+    No transaction is held while the receiver answers: on SQLite it would be the database's
+    one write lock, and every other writer would wait for a stranger's server.
+    """
+    delivery_id = uuid.UUID(payload["delivery_id"])
+    outgoing = await _outgoing(session, delivery_id)
+    await session.rollback()  # nothing written yet: end the transaction before the network
+    if outgoing is None:
+        await begin_write(session)
         return
-    response = await _post(subscription, delivery)
+    response = await _post(outgoing)
+    await begin_write(session)
+    delivery = await session.get(WebhookDelivery, delivery_id)
+    if delivery is None:
+        return
     if response.is_success:
         delivery.status, delivery.delivered_at = DELIVERED, utcnow()
         delivery.response_status = response.status_code
