@@ -56,8 +56,21 @@ async def pieces(*parts: bytes) -> AsyncIterator[bytes]:
 
 async def test_unknown_route_returns_404_problem(client: httpx.AsyncClient) -> None:
     body = problem(await client.get("/api/v1/no-such-thing"), 404)
-    assert body["title"] == "Not Found"
+    assert (body["type"], body["title"]) == ("/problems/not-found", "Not found")
     assert "Traceback" not in json.dumps(body)
+
+
+async def test_unreadable_body_is_a_documented_malformed_body_problem(
+    client: httpx.AsyncClient, app: Any
+) -> None:
+    response = await client.post(
+        "/api/v1/receipts/verify",
+        content=b"\xff\xfe{",
+        headers={"Content-Type": "application/json"},
+    )
+    assert problem(response, 400)["type"] == "/problems/malformed-body"
+    documented = app.openapi()["paths"]["/api/v1/receipts/verify"]
+    assert {"400", "413", "415", "422", "503"} <= set(documented["post"]["responses"])
 
 
 async def test_wrong_method_returns_405_problem_with_allow_header(
