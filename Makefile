@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test browser lint types pytest pytest-sqlite pytest-postgres openapi bench migrate demo worker clean
+.PHONY: run test browser lint types pytest pytest-sqlite pytest-postgres openapi bench bench-mixed migrate demo worker clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -62,6 +62,10 @@ openapi: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+## make bench-mixed: scientists, exchanges and funds at once on PostgreSQL (see README)
+bench-mixed: $(STAMP)
+	$(BIN)/python -m bench.mixed
 
 migrate: $(STAMP)
 	$(BIN)/techx db upgrade
