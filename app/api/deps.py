@@ -91,6 +91,8 @@ async def get_current_user(principal: PrincipalDep) -> User:
     return principal.user
 
 
+# The route class documents 403 on every route that depends on this.
+get_current_user.refuses_client_tokens = True  # type: ignore[attr-defined]
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 

@@ -92,6 +92,13 @@ def _reads_bearer(dependant: Dependant) -> bool:
     return any(_reads_bearer(sub) for sub in dependant.dependencies)
 
 
+def _depends(dependant: Dependant, marker: str) -> bool:
+    """Whether a dependency marked with ``marker`` (an attribute set to true) is in the tree."""
+    if getattr(dependant.call, marker, False):
+        return True
+    return any(_depends(sub, marker) for sub in dependant.dependencies)
+
+
 class TechxRoute(APIRoute):
     """Refuses bodies of the wrong media type with 415 and, on GET, query parameters the
     operation does not declare with 422; hands a successful response to a pending
@@ -117,6 +124,8 @@ class TechxRoute(APIRoute):
             implied.append(422)  # FastAPI would document its own JSON 422; ours is problem+json
         if 401 not in responses and _reads_bearer(self.dependant):
             implied.append(401)  # a route open to anyone still refuses a bad token
+        if 403 not in responses and _depends(self.dependant, "refuses_client_tokens"):
+            implied.append(403)  # a user-only route refuses an exchange client's token
         if implied:
             kwargs["responses"] = {**responses, **problem_responses(*implied)}
             super().__init__(path, endpoint, **kwargs)
