@@ -74,8 +74,10 @@ class LoopbackPeer:
 
 
 @pytest.fixture
-async def hctx(base_ctx: AppContext) -> AsyncIterator[AppContext]:
+async def hctx(base_ctx: AppContext, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[AppContext]:
     """The real engine, harvesting every second; the peer and the queue are removed after."""
+    # The peer listens on loopback, which harvests may reach only when allowed.
+    monkeypatch.setattr(get_settings().egress, "allow_networks", ["127.0.0.0/8"])
     sync = base_ctx.settings.sync.model_copy(update={"harvest_interval_seconds": 1})
     yield dataclasses.replace(
         base_ctx, settings=base_ctx.settings.model_copy(update={"sync": sync})
