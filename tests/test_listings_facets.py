@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from app.context import AppContext
+from app.services.search import sql as search_sql
 from tests import listing_helpers as lh
 
 # Facet name → query parameter(s) selecting one of its values.
@@ -46,6 +47,7 @@ async def test_facet_counts_equal_the_results_of_each_filter_value(
     marker = await _catalogue(client, session, ctx)
     page = await lh.search(client, q=marker)
     assert page["total"] == len(VARIANTS)
+    assert page["total_exact"] is True
     checked = 0
     for facet, counts in page["facets"].items():
         assert counts, facet
@@ -81,3 +83,71 @@ async def test_facets_without_query_count_the_whole_filtered_catalogue(
 async def test_facets_can_be_left_out(client) -> None:
     page = await lh.search(client, facets="false")
     assert page["facets"] is None and page["total"] is None
+    assert page["total_exact"] is None
+
+
+async def _counted_catalogue(client, session, ctx: AppContext) -> tuple[str, str, list[int]]:
+    """Five listings with a marker word and an exchange of their own, TRL 1 to 5, oldest first."""
+    _, _, org = await lh.author(client, session, ctx)
+    marker = f"dem{uuid.uuid4().hex[:8]}"
+    exchange = f"C{uuid.uuid4().hex[:6].upper()}"
+    trls = [1, 2, 3, 4, 5]
+    rows = [
+        lh.row(org.id, keywords=[marker], origin_exchange=exchange, trl=trl, kind="offer")
+        for trl in trls
+    ]
+    rows[-1]["kind"] = "request"
+    await lh.bulk_insert(session, rows)
+    return marker, exchange, trls
+
+
+async def test_counts_beyond_the_counted_limit_cover_the_newest_results_and_say_so(
+    client, session, ctx: AppContext, monkeypatch
+) -> None:
+    monkeypatch.setattr(search_sql, "COUNTED_RESULTS", 3)
+    marker, _, _ = await _counted_catalogue(client, session, ctx)
+    page = await lh.search(client, q=marker)
+    assert page["total"] == 3
+    assert page["total_exact"] is False
+    # The three most recent results (TRL 5, 4, 3), the newest a request.
+    assert page["facets"]["trl"] == {"3": 1, "4": 1, "5": 1}
+    assert page["facets"]["kind"] == {"offer": 2, "request": 1}
+    # The page itself still holds every result.
+    assert len(page["items"]) == 5
+
+
+async def test_counts_beyond_the_counted_limit_without_query_say_so(
+    client, session, ctx: AppContext, monkeypatch
+) -> None:
+    monkeypatch.setattr(search_sql, "COUNTED_RESULTS", 2)
+    _, exchange, _ = await _counted_catalogue(client, session, ctx)
+    page = await lh.search(client, exchange=exchange)
+    assert page["total"] == 2
+    assert page["total_exact"] is False
+    assert page["facets"]["trl"] == {"4": 1, "5": 1}
+    assert page["facets"]["exchange"] == {exchange: 2}
+
+
+async def test_counts_up_to_the_counted_limit_are_exact(
+    client, session, ctx: AppContext, monkeypatch
+) -> None:
+    monkeypatch.setattr(search_sql, "COUNTED_RESULTS", 5)
+    marker, _, trls = await _counted_catalogue(client, session, ctx)
+    page = await lh.search(client, q=marker)
+    assert page["total"] == len(trls)
+    assert page["total_exact"] is True
+    assert page["facets"]["trl"] == {str(trl): 1 for trl in trls}
+
+
+async def test_counts_beyond_the_limit_follow_the_filters(
+    client, session, ctx: AppContext, monkeypatch
+) -> None:
+    monkeypatch.setattr(search_sql, "COUNTED_RESULTS", 3)
+    marker, _, _ = await _counted_catalogue(client, session, ctx)
+    page = await lh.search(client, q=marker, kind="offer")
+    assert page["total"] == 3
+    assert page["total_exact"] is False
+    assert page["facets"]["trl"] == {"2": 1, "3": 1, "4": 1}
+    narrower = await lh.search(client, q=marker, kind="offer", trl_max=2)
+    assert narrower["total"] == 2
+    assert narrower["total_exact"] is True

@@ -51,6 +51,9 @@ older ones follow newest first. Expired, closed and withdrawn listings are left 
 
 `facets` counts, for each filter and each of its values, the results of the current query and
 filters that have that value: adding that value as a filter returns exactly that many results.
+Counting is bounded: `total` and `facets` count at most the 5,000 most recent results. When more
+match, `total_exact` is false, `total` is 5,000 (a lower bound) and each facet count is the
+number of those 5,000 with the value (filtering on it may then return more).
 Pages come from one snapshot: listings added after the first page do not appear in later pages.
 """
 
@@ -155,6 +158,7 @@ async def search_listings(
         ],
         next_cursor=result.next_cursor,
         total=result.total,
+        total_exact=result.counts_exact,
         facets=Facets(**result.facets) if result.facets is not None else None,
     )
 

@@ -28,6 +28,9 @@ UNMODELLED_OBJECTS: frozenset[str] = frozenset(
         "listings_fts_idx",
         "ix_listings_search_gin",
         "ix_listings_exact_gin",
+        # SQLite only (migration 0018): covering indexes for listing search.
+        "ix_listings_search_filters",
+        "ix_listings_search_ranking",
     }
 )
 

@@ -75,5 +75,18 @@ class Facets(BaseModel):
 class ListingSearchPage(BaseModel):
     items: list[ListingHit]
     next_cursor: str | None = None
-    total: int | None = Field(default=None, description="Number of results (with facets)")
-    facets: Facets | None = None
+    total: int | None = Field(
+        default=None,
+        description="Number of results (with facets); when `total_exact` is false, a lower "
+        "bound: the number of most recent results counted",
+    )
+    total_exact: bool | None = Field(
+        default=None,
+        description="With facets: true when `total` and `facets` count every result; false "
+        "when more results match than are counted (5,000): `total` and `facets` then count the "
+        "most recent `total` results only, and more exist",
+    )
+    facets: Facets | None = Field(
+        default=None,
+        description="With facets: result counts per value, over the results `total` counts",
+    )

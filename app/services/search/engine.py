@@ -39,6 +39,8 @@ class SearchResult:
     hits: list[tuple[Listing, int | None]]
     next_cursor: str | None
     total: int | None = None
+    # False when more results exist than were counted (``facets.COUNTED_RESULTS``).
+    counts_exact: bool | None = None
     facets: dict[str, dict[str, int]] | None = None
 
 
@@ -166,7 +168,8 @@ async def search(
         next_cursor=next_cursor,
     )
     if with_facets:
-        result.total, result.facets = await search_facets.count(session, plan)
+        counts = await search_facets.count(session, plan)
+        result.total, result.counts_exact, result.facets = counts.total, counts.exact, counts.facets
     return result
 
 

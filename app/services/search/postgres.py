@@ -79,12 +79,22 @@ def _phrase(text: SQLColumnExpression[str], phrase: str) -> Select[tuple[int]]:
 
 class PostgresSearch:
     name = "postgresql"
-    fence_matches = True
 
     async def prepare(self, session: AsyncSession) -> None:
         # The ranking and facet statements are short, but their many CASE terms push their
         # estimated cost over jit_above_cost: compiling them would cost more than running them.
         await session.execute(text("SET LOCAL jit = off"))
+
+    def newest(self, stmt: Select[Any], query: SearchQuery, limit: int) -> Select[Any]:
+        """The matches' seqs collected first (a fence), then the newest ``limit`` of them, and
+        only then ``stmt``'s columns for those: walking the primary key newest first and testing
+        each row would recompute its tsvector, far slower than the GIN lookups followed by a
+        top-N sort."""
+        filters = [] if stmt.whereclause is None else [stmt.whereclause]
+        fenced = select(Listing.seq).where(*filters, self.matches(query))
+        matches = fenced.cte("matches").prefix_with("MATERIALIZED")
+        newest = select(matches.c.seq).order_by(matches.c.seq.desc()).limit(limit)
+        return stmt.where(Listing.seq.in_(newest.scalar_subquery()))
 
     def matches(self, query: SearchQuery) -> ColumnElement[bool]:
         split = [_split(concept, query.accents) for concept in query.concepts]

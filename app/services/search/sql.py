@@ -35,6 +35,9 @@ from app.services.search.ranking import score
 # Ranking is bounded: only the most recent matches (in insertion order) are scored; the rest
 # follow unscored, newest first (reference/performance.md: ranking every match is the cost).
 RANKED_CANDIDATES = 5000
+# Counting is bounded the same way: the total and the facets count the most recent results, up
+# to this many; beyond it the response says so (``total_exact``) and the total is a lower bound.
+COUNTED_RESULTS = 5000
 FACETS = (
     "kind",
     "strategic_group",
@@ -50,11 +53,14 @@ FACETS = (
 
 class SearchBackend(Protocol):
     name: str
-    # Collect all matches before taking the newest candidates (see ``candidates``).
-    fence_matches: bool
 
     async def prepare(self, session: AsyncSession) -> None:
         """Session settings for the search statements, run once per search."""
+
+    def newest(self, stmt: Select[Any], query: SearchQuery, limit: int) -> Select[Any]:
+        """``stmt`` (columns of listings, filtered) narrowed to the ``limit`` most recent
+        matches of ``query``, in no particular order. Its columns are computed for those rows
+        only."""
 
     def matches(self, query: SearchQuery) -> ColumnElement[bool]: ...
 
@@ -138,12 +144,13 @@ def _visible(scope: Scope) -> ColumnElement[bool]:
     return or_(Listing.status != "withdrawn", own)
 
 
-def conditions(plan: Plan) -> list[ColumnElement[bool]]:
-    """The WHERE clause shared by result pages, candidate ranking and facets."""
+def conditions(plan: Plan, *, match: bool = True) -> list[ColumnElement[bool]]:
+    """The WHERE clause shared by result pages, candidate ranking and facets (without the
+    full-text match when ``match`` is false)."""
     f = plan.filters
     where = [Listing.seq <= plan.snapshot.high_water, _status(f.status, plan.snapshot.now)]
     where.append(_visible(plan.scope))
-    if plan.query:
+    if plan.query and match:
         where.append(plan.backend.matches(plan.query))
     for values, col in (
         (f.kind, Listing.kind),
@@ -179,28 +186,30 @@ _SEARCH_COLUMNS = tuple(
 )
 
 
-def candidates(plan: Plan) -> Select[tuple[int]]:
-    """The ranked candidates: the most recent ``RANKED_CANDIDATES`` matches.
+def newest(plan: Plan, *columns: Any, limit: int) -> Select[Any]:
+    """``columns`` of the ``limit`` most recent results, in no particular order: with a query,
+    each backend finds them in its own way (``SearchBackend.newest``)."""
+    stmt = select(*columns).where(*conditions(plan, match=False))
+    if not plan.query:
+        return stmt.order_by(Listing.seq.desc()).limit(limit)
+    return plan.backend.newest(stmt, plan.query, limit)
 
-    Where the backend asks for it, the matches are collected first (a fence): on PostgreSQL,
-    walking the primary key newest first and testing each row recomputes its tsvector, far
-    slower than a GIN lookup followed by a top-N sort. SQLite's walk probes the FTS result.
-    """
-    if not plan.backend.fence_matches:
-        newest = select(Listing.seq).where(*conditions(plan)).order_by(Listing.seq.desc())
-        return newest.limit(RANKED_CANDIDATES)
-    matches = select(Listing.seq).where(*conditions(plan)).cte("matches")
-    matches = matches.prefix_with("MATERIALIZED")
-    return select(matches.c.seq).order_by(matches.c.seq.desc()).limit(RANKED_CANDIDATES)
+
+def candidates(plan: Plan) -> Select[tuple[int]]:
+    """The ranked candidates: the most recent ``RANKED_CANDIDATES`` matches."""
+    return newest(plan, Listing.seq, limit=RANKED_CANDIDATES)
+
+
+def _scored(plan: Plan, *columns: Any) -> Select[Any]:
+    """``columns``, seq and score of the ranked candidates. The score is computed in the same
+    statement that finds them, so that each backend scores only the rows it keeps."""
+    score_ = score(plan.query).label("score")
+    return newest(plan, *columns, Listing.seq, score_, limit=RANKED_CANDIDATES)
 
 
 def ranked_page(plan: Plan, *, after: Position | None, limit: int) -> Select[Any]:
     """Scored candidates after ``after`` by (score, seq) descending, ``limit`` rows."""
-    scored = (
-        select(Listing.seq, score(plan.query).label("score"))
-        .where(Listing.seq.in_(candidates(plan).scalar_subquery()))
-        .subquery("scored")
-    )
+    scored = _scored(plan).subquery("scored")
     stmt = select(Listing, scored.c.score).join(scored, Listing.seq == scored.c.seq)
     if after is not None:
         stmt = stmt.where(
@@ -214,10 +223,7 @@ def ranked_page(plan: Plan, *, after: Position | None, limit: int) -> Select[Any
 
 def scored_ids(plan: Plan) -> Select[Any]:
     """(id, score) of every ranked candidate, by (score, seq) descending."""
-    scored = select(Listing.id, Listing.seq, score(plan.query).label("score")).where(
-        Listing.seq.in_(candidates(plan).scalar_subquery())
-    )
-    ranked = scored.subquery("scored")
+    ranked = _scored(plan, Listing.id).subquery("scored")
     order = (ranked.c.score.desc(), ranked.c.seq.desc())
     return select(ranked.c.id, ranked.c.score).order_by(*order)
 

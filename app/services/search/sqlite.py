@@ -17,7 +17,7 @@ from sqlalchemy import (
     table,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.selectable import TableValuedAlias
+from sqlalchemy.sql.selectable import Select, TableValuedAlias
 
 from app.models import Listing
 from app.services.search.query import Concept, SearchQuery, matching_forms
@@ -52,10 +52,19 @@ def fts5_query(query: SearchQuery) -> str:
 
 class SqliteSearch:
     name = "sqlite"
-    fence_matches = False
 
     async def prepare(self, session: AsyncSession) -> None:
         return None
+
+    def newest(self, stmt: Select[Any], query: SearchQuery, limit: int) -> Select[Any]:
+        """The FTS index walked newest first (its rowid order), each hit joined to its row and
+        filtered, until ``limit`` rows pass: the work grows with the rows walked, not with every
+        match (``seq IN (matches)`` would list them all first). The filter and key columns the
+        search reads are covered by indexes keyed by seq (migration 0018), so the join reads
+        small index pages rather than whole rows."""
+        match = _FTS.c.listings_fts.match(fts5_query(query))
+        joined = stmt.join_from(_FTS, Listing, Listing.seq == _FTS.c.rowid)
+        return joined.where(match).order_by(_FTS.c.rowid.desc()).limit(limit)
 
     def matches(self, query: SearchQuery) -> ColumnElement[bool]:
         hits = select(_FTS.c.rowid).where(_FTS.c.listings_fts.match(fts5_query(query)))
