@@ -31,13 +31,13 @@ from app.services.listings import records as listings
 from app.services.listings import standard
 from app.services.listings.projection import listing_fields, listing_read
 from app.services.search import engine as search
-from app.services.search.sql import Scope, SearchFilters
+from app.services.search.sql import COUNTED_RESULTS, RANKED_CANDIDATES, Scope, SearchFilters
 
 router = APIRouter(prefix="/api/v1/listings", tags=["listings"], route_class=TechxRoute)
 
 LD_JSON = "application/ld+json"
 IfMatch = Annotated[str | None, Header(alias="If-Match")]
-SEARCH_DESCRIPTION = """
+SEARCH_DESCRIPTION = f"""
 Full-text search with `q`, or all listings newest first without `q`. A word typed without
 diacritics finds every accented form of it (`may`: máy, mây); a word typed with them finds that
 word, or the word written without any accents (ranked lower), never another accented word
@@ -45,15 +45,16 @@ word, or the word written without any accents (ranked lower), never another acce
 abbreviations find each other (`vacxin`, `vắc-xin`, `vaccine`; `AI`, `trí tuệ nhân tạo`). Relevance
 first: a query word in the title weighs most, then keywords, then summary, each twice as much
 with the accents typed; the listing's strategic group named by the query and query words side
-by side add to it; equal scores come newest first. The most recent 5,000 matches are ranked,
-older ones follow newest first. Expired, closed and withdrawn listings are left out unless
-`status` asks for them.
+by side add to it; equal scores come newest first. The most recent {RANKED_CANDIDATES:,} matches
+are ranked, older ones follow newest first. Expired, closed and withdrawn listings are left out
+unless `status` asks for them.
 
 `facets` counts, for each filter and each of its values, the results of the current query and
 filters that have that value: adding that value as a filter returns exactly that many results.
-Counting is bounded: `total` and `facets` count at most the 5,000 most recent results. When more
-match, `total_exact` is false, `total` is 5,000 (a lower bound) and each facet count is the
-number of those 5,000 with the value (filtering on it may then return more).
+Counting is bounded: `total` and `facets` count at most the {COUNTED_RESULTS:,} most recent
+results. When more match, `total_exact` is false, `total` is {COUNTED_RESULTS:,} (a lower bound)
+and each facet count is the number of those {COUNTED_RESULTS:,} with the value (filtering on it
+may then return more).
 Pages come from one snapshot: listings added after the first page do not appear in later pages.
 """
 

@@ -28,9 +28,8 @@ UNMODELLED_OBJECTS: frozenset[str] = frozenset(
         "listings_fts_idx",
         "ix_listings_search_gin",
         "ix_listings_exact_gin",
-        # SQLite only (migration 0018): covering indexes for listing search.
+        # SQLite only (migration 0018): the filter columns of listing search.
         "ix_listings_search_filters",
-        "ix_listings_search_ranking",
     }
 )
 

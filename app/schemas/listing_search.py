@@ -83,7 +83,7 @@ class ListingSearchPage(BaseModel):
     total_exact: bool | None = Field(
         default=None,
         description="With facets: true when `total` and `facets` count every result; false "
-        "when more results match than are counted (5,000): `total` and `facets` then count the "
+        "when more results match than are counted (1,000): `total` and `facets` then count the "
         "most recent `total` results only, and more exist",
     )
     facets: Facets | None = Field(

@@ -97,50 +97,97 @@ async def _floor(session: AsyncSession, plan: Plan) -> int | None:
     return int(lowest) if count >= sql.RANKED_CANDIDATES else None
 
 
+Rows = list[tuple[Listing, int]]
+
+
+async def _listings(session: AsyncSession, hits: list[tuple[int, int]]) -> Rows:
+    """The listings of (seq, score) hits, in the hits' order."""
+    found = {
+        listing.seq: listing
+        for listing in await session.scalars(sql.listings([s for s, _ in hits]))
+    }
+    return [(found[seq], score) for seq, score in hits]
+
+
+async def _hits(
+    session: AsyncSession, plan: Plan, after: Position | None, limit: int, with_facets: bool
+) -> tuple[Rows, search_facets.Counts | None]:
+    """Up to ``limit`` ranked candidates after ``after``, best first, and, if asked, the counts:
+    both read from one walk of the newest matches."""
+    if not with_facets:
+        window = sql.window(plan, sql.RANKED_CANDIDATES, scored=True)
+        hits = [
+            (int(seq), int(score))
+            for seq, score in await session.execute(
+                sql.ranked_hits(window, after=after, limit=limit)
+            )
+        ]
+        return await _listings(session, hits), None
+    size = max(sql.RANKED_CANDIDATES, sql.COUNTED_RESULTS + 1)
+    window = sql.window(plan, size, scored=True)
+    stmt = search_facets.facet_counts(
+        plan, window, hits=sql.ranked_hits(window, after=after, limit=limit)
+    )
+    counts, hits = search_facets.read((await session.execute(stmt)).all())
+    return await _listings(session, hits), counts
+
+
 async def _ranked(
-    session: AsyncSession, plan: Plan, after: Position | None, floor: int | None, limit: int
-) -> tuple[list[tuple[Listing, int]], int | None]:
-    """Up to ``limit + 1`` rows in (score, seq) order, scored candidates then older matches."""
-    rows: list[tuple[Listing, int]] = []
+    session: AsyncSession,
+    plan: Plan,
+    after: Position | None,
+    floor: int | None,
+    limit: int,
+    with_facets: bool,
+) -> tuple[Rows, int | None, search_facets.Counts | None]:
+    """Up to ``limit + 1`` rows in (score, seq) order, scored candidates then older matches;
+    and the counts, when asked and read on the way."""
+    rows: Rows = []
+    counts = None
     in_tail = after is not None and after.score == 0 and floor is not None and after.seq < floor
     if not in_tail:
-        stmt = sql.ranked_page(plan, after=after, limit=limit + 1)
-        rows = [(listing, int(score)) for listing, score in (await session.execute(stmt)).all()]
+        rows, counts = await _hits(session, plan, after, limit + 1, with_facets)
         if len(rows) > limit:
-            return rows, floor
+            return rows, floor, counts
         # A first page that ran out of candidates saw them all: nothing older is unscored.
         floor = None if after is None else await _floor(session, plan)
         if floor is None:
-            return rows, floor
+            return rows, floor, counts
     below = after.seq if in_tail and after is not None else floor
     stmt = sql.ordered_page(plan, below=below, limit=limit + 1 - len(rows))
     rows += [(listing, 0) for listing in (await session.scalars(stmt)).all()]
-    return rows, floor
+    return rows, floor, counts
 
 
-async def _ordered(
-    session: AsyncSession, plan: Plan, after: Position | None, limit: int
-) -> list[tuple[Listing, int]]:
+async def _ordered(session: AsyncSession, plan: Plan, after: Position | None, limit: int) -> Rows:
     stmt = sql.ordered_page(plan, below=after.seq if after else None, limit=limit + 1)
     return [(listing, 0) for listing in (await session.scalars(stmt)).all()]
 
 
 async def _page(
-    session: AsyncSession, plan: Plan, state: _Cursor | None, key: str, limit: int
-) -> tuple[list[tuple[Listing, int]], str | None]:
-    """The rows of one page and the cursor after it, if more follow."""
+    session: AsyncSession,
+    plan: Plan,
+    state: _Cursor | None,
+    key: str,
+    limit: int,
+    with_facets: bool,
+) -> tuple[Rows, str | None, search_facets.Counts | None]:
+    """The rows of one page, the cursor after it if more follow, and the counts if asked."""
     after = state.after if state else None
     floor = state.floor if state else None
+    counts = None
     if plan.query:
-        rows, floor = await _ranked(session, plan, after, floor, limit)
+        rows, floor, counts = await _ranked(session, plan, after, floor, limit, with_facets)
     else:
         rows = await _ordered(session, plan, after, limit)
+    if with_facets and counts is None:
+        counts = await search_facets.count(session, plan)
     if len(rows) <= limit:
-        return rows, None
+        return rows, None, counts
     rows = rows[:limit]
     last, last_score = rows[-1]
     position = Position(last_score, last.seq)
-    return rows, _encode(_Cursor(plan.snapshot, position, floor), key)
+    return rows, _encode(_Cursor(plan.snapshot, position, floor), key), counts
 
 
 async def search(
@@ -162,13 +209,12 @@ async def search(
     snapshot = state.snapshot if state else await _snapshot(session)
     plan = Plan(backend_for(session), query, filters, snapshot, scope)
     await plan.backend.prepare(session)
-    rows, next_cursor = await _page(session, plan, state, key, limit)
+    rows, next_cursor, counts = await _page(session, plan, state, key, limit, with_facets)
     result = SearchResult(
         hits=[(listing, score if query else None) for listing, score in rows],
         next_cursor=next_cursor,
     )
-    if with_facets:
-        counts = await search_facets.count(session, plan)
+    if counts is not None:
         result.total, result.counts_exact, result.facets = counts.total, counts.exact, counts.facets
     return result
 

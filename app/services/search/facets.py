@@ -9,6 +9,7 @@ are then marked inexact and the total is a lower bound.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,7 @@ from sqlalchemy import (
     CTE,
     ColumnElement,
     CompoundSelect,
+    Row,
     Select,
     String,
     cast,
@@ -28,43 +30,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import Listing
 from app.services.search import sql
-from app.services.search.sql import FACETS, Plan, effective_status, newest
+from app.services.search.sql import FACETS, Plan
 
 # Facets whose value is a column of the matched rows, grouped as is.
 _PLAIN = ("kind", "strategic_group", "province", "exchange", "ip_status", "status", "trl")
-
-
-def _matched(plan: Plan) -> tuple[CTE, CTE]:
-    """The facet columns of the most recent results: one more than are counted (``window``,
-    which tells whether more exist), and the ``COUNTED_RESULTS`` counted (``matched``)."""
-    window = (
-        newest(
-            plan,
-            Listing.seq,
-            Listing.kind,
-            Listing.strategic_group,
-            Listing.st_field,
-            Listing.province,
-            Listing.origin_exchange.label("exchange"),
-            Listing.ip_status,
-            effective_status(plan.snapshot.now).label("status"),
-            Listing.trl,
-            Listing.transaction_types,
-            limit=sql.COUNTED_RESULTS + 1,
-        )
-        .cte("window")
-        .prefix_with("MATERIALIZED")
-    )
-    matched = (
-        select(*window.c)
-        .order_by(window.c.seq.desc())
-        .limit(sql.COUNTED_RESULTS)
-        .cte("matched")
-        .prefix_with("MATERIALIZED")
-    )
-    return window, matched
 
 
 def _grouped(matched: CTE, facet: str, value: Any, *where: ColumnElement[bool]) -> Select[Any]:
@@ -77,10 +47,15 @@ def _grouped(matched: CTE, facet: str, value: Any, *where: ColumnElement[bool]) 
     )
 
 
-def facet_counts(plan: Plan) -> CompoundSelect[Any]:
-    """(facet, value, count) rows, plus ("total", NULL, number of results counted) and
-    ("window", NULL, that number plus one when more results exist)."""
-    window, matched = _matched(plan)
+def facet_counts(
+    plan: Plan, window: CTE, *, hits: Select[Any] | None = None
+) -> CompoundSelect[Any]:
+    """(facet, value, count) rows over the ``COUNTED_RESULTS`` newest rows of ``window`` (which
+    holds at least one more when more results exist), plus ("total", NULL, number counted) and
+    ("more", NULL, 1 if more results exist else 0). With ``hits`` (seq, score rows), also one
+    ("hit", seq, score) row each: a page's ranked hits and its counts from one walk."""
+    matched = sql.newest_of(window, sql.COUNTED_RESULTS).cte("matched").prefix_with("MATERIALIZED")
+    beyond = sql.newest_of(window, sql.COUNTED_RESULTS + 1).offset(sql.COUNTED_RESULTS)
     c = matched.c
     # A level-1 field counts its level-2 fields too, as the st_field filter selects them.
     level1 = func.substr(c.st_field, literal_column("1"), literal_column("1"))
@@ -93,8 +68,11 @@ def facet_counts(plan: Plan) -> CompoundSelect[Any]:
             matched, elements, true()
         ),
         select(literal("total"), cast(None, String), func.count()).select_from(matched),
-        select(literal("window"), cast(None, String), func.count()).select_from(window),
+        select(literal("more"), cast(None, String), func.count()).select_from(beyond.subquery()),
     ]
+    if hits is not None:
+        page = hits.subquery("page")
+        parts.append(select(literal("hit"), cast(page.c.seq, String), page.c.score))
     return union_all(*parts)
 
 
@@ -105,20 +83,31 @@ class Counts:
     facets: dict[str, dict[str, int]]
 
 
-async def count(session: AsyncSession, plan: Plan) -> Counts:
-    """The number of results and, per facet, the number of results for each value (most
-    frequent first), counted over the most recent ``COUNTED_RESULTS`` results."""
+def read(rows: Sequence[Row[Any]]) -> tuple[Counts, list[tuple[int, int]]]:
+    """The counts and the (seq, score) hits, best first, of ``facet_counts`` rows."""
     counts: dict[str, dict[str, int]] = {name: {} for name in FACETS}
-    total = window = 0
-    for facet, value, n in (await session.execute(facet_counts(plan))).all():
+    total = more = 0
+    hits: list[tuple[int, int]] = []
+    for facet, value, n in rows:
         if facet == "total":
             total = int(n)
-        elif facet == "window":
-            window = int(n)
+        elif facet == "more":
+            more = int(n)
+        elif facet == "hit":
+            hits.append((int(value), int(n)))
         elif value is not None:
             counts[facet][str(value)] = int(n)
     ordered = {
         name: dict(sorted(values.items(), key=lambda item: (-item[1], item[0])))
         for name, values in counts.items()
     }
-    return Counts(total, window <= total, ordered)
+    hits.sort(key=lambda hit: (-hit[1], -hit[0]))
+    return Counts(total, not more, ordered), hits
+
+
+async def count(session: AsyncSession, plan: Plan) -> Counts:
+    """The number of results and, per facet, the number of results for each value (most
+    frequent first), counted over the most recent ``COUNTED_RESULTS`` results."""
+    window = sql.window(plan, sql.COUNTED_RESULTS + 1, scored=False)
+    counts, _ = read((await session.execute(facet_counts(plan, window))).all())
+    return counts

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import (
+    CTE,
     ColumnElement,
     Select,
     SQLColumnExpression,
@@ -34,10 +35,10 @@ from app.services.search.ranking import score
 
 # Ranking is bounded: only the most recent matches (in insertion order) are scored; the rest
 # follow unscored, newest first (reference/performance.md: ranking every match is the cost).
-RANKED_CANDIDATES = 5000
+RANKED_CANDIDATES = 1000
 # Counting is bounded the same way: the total and the facets count the most recent results, up
 # to this many; beyond it the response says so (``total_exact``) and the total is a lower bound.
-COUNTED_RESULTS = 5000
+COUNTED_RESULTS = 1000
 FACETS = (
     "kind",
     "strategic_group",
@@ -207,18 +208,49 @@ def _scored(plan: Plan, *columns: Any) -> Select[Any]:
     return newest(plan, *columns, Listing.seq, score_, limit=RANKED_CANDIDATES)
 
 
-def ranked_page(plan: Plan, *, after: Position | None, limit: int) -> Select[Any]:
-    """Scored candidates after ``after`` by (score, seq) descending, ``limit`` rows."""
-    scored = _scored(plan).subquery("scored")
-    stmt = select(Listing, scored.c.score).join(scored, Listing.seq == scored.c.seq)
+def window(plan: Plan, size: int, *, scored: bool) -> CTE:
+    """The ``size`` most recent results, found once and read by both the ranked page and the
+    facet counts: their seq, facet columns and (if ``scored``) score."""
+    columns: list[Any] = [
+        Listing.seq,
+        Listing.kind,
+        Listing.strategic_group,
+        Listing.st_field,
+        Listing.province,
+        Listing.origin_exchange.label("exchange"),
+        Listing.ip_status,
+        effective_status(plan.snapshot.now).label("status"),
+        Listing.trl,
+        Listing.transaction_types,
+    ]
+    if scored:
+        columns.append(score(plan.query).label("score"))
+    return newest(plan, *columns, limit=size).cte("window").prefix_with("MATERIALIZED")
+
+
+def newest_of(rows: CTE, size: int) -> Select[Any]:
+    """The ``size`` most recent rows of a window."""
+    return select(*rows.c).order_by(rows.c.seq.desc()).limit(size)
+
+
+def ranked_hits(rows: CTE, *, after: Position | None, limit: int) -> Select[Any]:
+    """(seq, score) of the ranked candidates in a scored window after ``after``, by (score, seq)
+    descending, ``limit`` rows."""
+    ranked = newest_of(rows, RANKED_CANDIDATES).subquery("ranked")
+    stmt = select(ranked.c.seq, ranked.c.score)
     if after is not None:
         stmt = stmt.where(
             or_(
-                scored.c.score < after.score,
-                and_(scored.c.score == after.score, scored.c.seq < after.seq),
+                ranked.c.score < after.score,
+                and_(ranked.c.score == after.score, ranked.c.seq < after.seq),
             )
         )
-    return _load(stmt.order_by(scored.c.score.desc(), scored.c.seq.desc()).limit(limit))
+    return stmt.order_by(ranked.c.score.desc(), ranked.c.seq.desc()).limit(limit)
+
+
+def listings(seqs: Sequence[int]) -> Select[Any]:
+    """The listings of a page, by seq (in no particular order)."""
+    return _load(select(Listing).where(Listing.seq.in_(seqs)))
 
 
 def scored_ids(plan: Plan) -> Select[Any]:
