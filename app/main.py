@@ -46,6 +46,7 @@ from app.api import (
     webhooks,
 )
 from app.context import AppContext
+from app.core import lookups
 from app.core.config import Settings, get_settings
 from app.core.errors import install_error_handlers
 from app.core.logging import configure_logging
@@ -92,6 +93,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stop.set()
         if worker_task is not None:
             await worker_task
+        await lookups.close(ctx.engine)
         await ctx.engine.dispose()
 
 

@@ -57,6 +57,7 @@ class Environment:
         self._minimal: Endpoint | None = None
         self._token: str | None = None
         self._user_id: Any = None
+        self._listing_id: str | None = None
 
     async def seeded(self) -> None:
         """Migrate the throwaway database and load the demo accounts, once."""
@@ -133,6 +134,18 @@ class Environment:
                 raise BenchError(f"{email} is missing after `techx demo`")
             self._user_id = row[0]
         return self._user_id
+
+    async def listing_id(self) -> str:
+        """A published demo listing, as its id appears in URLs."""
+        if self._listing_id is None:
+            endpoint = await self.service()
+            async with loopback_client(endpoint) as client:
+                response = await client.get("/api/v1/listings", params={"limit": 1})
+            items = response.json().get("items") if response.status_code == 200 else None
+            if not items:
+                raise BenchError(f"no listing to read after `techx demo`: {response.text[:300]}")
+            self._listing_id = str(items[0]["id"])
+        return self._listing_id
 
     def http(self, endpoint: Endpoint, source: RequestSource) -> OperationFactory:
         """Per-client connections to ``endpoint`` with the client chosen for the run."""

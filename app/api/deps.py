@@ -25,7 +25,7 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def get_context(request: Request) -> AppContext:
+async def get_context(request: Request) -> AppContext:
     ctx: AppContext = request.app.state.ctx
     return ctx
 
@@ -33,8 +33,10 @@ def get_context(request: Request) -> AppContext:
 ContextDep = Annotated[AppContext, Depends(get_context)]
 
 
-async def get_session(request: Request, ctx: ContextDep) -> AsyncIterator[AsyncSession]:
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One transaction per request, committed before the response is sent."""
+    # The context straight from the app, not through a dependency: every request solves this.
+    ctx: AppContext = request.app.state.ctx
     async with ctx.sessionmaker() as session:
         if request.method in UNSAFE_METHODS:
             await begin_write(session)
@@ -51,7 +53,9 @@ async def get_session(request: Request, ctx: ContextDep) -> AsyncIterator[AsyncS
             await session.rollback()
             raise
         else:
-            await session.commit()
+            # A request that never touched the database has nothing to commit.
+            if session.in_transaction():
+                await session.commit()
 
 
 # scope="function": the exit code (the commit) runs before the response is sent.
@@ -61,34 +65,49 @@ bearer = HTTPBearer(auto_error=False, description="Access token from /api/v1/aut
 
 
 async def get_optional_principal(
-    session: SessionDep,
-    ctx: ContextDep,
+    request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal | None:
+    """The caller, read outside the request's transaction (see ``app.core.lookups``)."""
     if credentials is None:
         return None
+    ctx: AppContext = request.app.state.ctx
     return await auth.authenticate(
-        session, credentials.credentials, settings=ctx.settings, keyring=ctx.keyring
+        ctx.sessionmaker, credentials.credentials, settings=ctx.settings, keyring=ctx.keyring
     )
 
 
 OptionalPrincipalDep = Annotated[Principal | None, Depends(get_optional_principal)]
 
 
-async def get_principal(principal: OptionalPrincipalDep) -> Principal:
+async def get_principal(principal: OptionalPrincipalDep, session: SessionDep) -> Principal:
+    """The caller, whose account or client is put in the request's session."""
     if principal is None:
         raise Unauthorized("Send an access token in the Authorization header")
+    auth.attach(session, principal.user or principal.client)
     return principal
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-async def get_current_user(principal: PrincipalDep) -> User:
-    """A person; machine-client tokens are refused on password-only routes."""
+async def get_account(principal: OptionalPrincipalDep) -> User:
+    """A person, as read with the token (detached: for reading, not changing)."""
+    if principal is None:
+        raise Unauthorized("Send an access token in the Authorization header")
     if principal.kind != "user" or principal.user is None:
         raise Forbidden("This route needs a user token (password grant), not a client token")
     return principal.user
+
+
+get_account.refuses_client_tokens = True  # type: ignore[attr-defined]
+Account = Annotated[User, Depends(get_account)]
+
+
+async def get_current_user(user: Account, principal: PrincipalDep) -> User:
+    """A person, in the request's session (through ``get_principal``); client tokens are
+    refused."""
+    return user
 
 
 # The route class documents 403 on every route that depends on this.

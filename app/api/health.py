@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, Field
 
-from app.api.deps import ContextDep, SessionDep, bearer
+from app.api.deps import ContextDep, bearer
 from app.core.errors import Forbidden, NotFound, TechxError, Unauthorized, problem_responses
 from app.core.metrics import CONTENT_TYPE
 from app.core.migrations import current_revision, head_revision
@@ -76,7 +76,6 @@ async def readyz(ctx: ContextDep) -> Response:
 
 async def may_scrape(
     ctx: ContextDep,
-    session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> None:
     """The metrics token, an operator's access token, or ``TECHX_METRICS_OPEN=true``."""
@@ -89,7 +88,7 @@ async def may_scrape(
     if settings.token and hmac.compare_digest(sent, settings.token.encode()):
         return
     principal = await tokens.authenticate(
-        session, credentials.credentials, settings=ctx.settings, keyring=ctx.keyring
+        ctx.sessionmaker, credentials.credentials, settings=ctx.settings, keyring=ctx.keyring
     )
     if "admin" not in principal.roles:
         raise Forbidden("Metrics are for operators")

@@ -47,7 +47,7 @@ async def get_writer(principal: PrincipalDep, actor: Annotated[Actor, Depends(ge
     return actor
 
 
-def get_as_of(
+async def get_as_of(
     ctx: ContextDep,
     as_of: Annotated[
         date | None, Query(description="Compute statuses for this day (default: today, UTC+7)")

@@ -17,6 +17,7 @@ from app.api.deps import (
     SearchLimit,
     SessionDep,
 )
+from app.api.render import model_response
 from app.core.errors import Forbidden, problem_responses
 from app.core.etag import check_if_match, etag_for
 from app.core.routing import TechxRoute
@@ -174,14 +175,14 @@ async def search_listings(
 )
 async def get_listing(
     listing_id: uuid.UUID,
-    session: SessionDep,
+    ctx: ContextDep,
     principal: OptionalPrincipalDep,
     request: Request,
-    response: Response,
     accept: Annotated[str | None, Header()] = None,
 ) -> Any:
     """One listing; with `Accept: application/ld+json`, as JSON-LD with its context inline."""
-    listing = await listings.get_visible(session, listing_id, viewer=listings.viewer_of(principal))
+    viewer = listings.viewer_of(principal)
+    listing = await listings.read_visible(ctx.sessionmaker, listing_id, viewer=viewer)
     read = listing_read(listing)
     etag = etag_for(listing.version)
     if _wants_jsonld(accept):
@@ -189,9 +190,7 @@ async def get_listing(
         document = standard.listing_jsonld(read, url=url, owner_url=owner_url)
         headers = {"ETag": etag, "Vary": "Accept"}
         return JSONResponse(document, media_type=LD_JSON, headers=headers)
-    response.headers["ETag"] = etag
-    response.headers["Vary"] = "Accept"
-    return read
+    return model_response(read, headers={"ETag": etag, "Vary": "Accept"})
 
 
 @router.patch(

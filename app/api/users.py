@@ -6,7 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Response
 
-from app.api.deps import ContextDep, CurrentUser, SessionDep
+from app.api.deps import Account, ContextDep, CurrentUser, SessionDep
+from app.api.render import model_response
 from app.core.errors import problem_responses
 from app.core.etag import check_if_match, etag_for
 from app.core.routing import TechxRoute
@@ -16,11 +17,12 @@ from app.services.accounts import users
 router = APIRouter(prefix="/api/v1/users", tags=["users"], route_class=TechxRoute)
 
 
-@router.get("/me", operation_id="users_me", responses=problem_responses(401, 403))
-async def read_me(user: CurrentUser, response: Response) -> UserRead:
+@router.get(
+    "/me", operation_id="users_me", response_model=UserRead, responses=problem_responses(401, 403)
+)
+async def read_me(user: Account) -> Response:
     """The account behind the access token (user tokens only)."""
-    response.headers["ETag"] = etag_for(user.version)
-    return UserRead.model_validate(user)
+    return model_response(UserRead.model_validate(user), headers={"ETag": etag_for(user.version)})
 
 
 @router.patch(

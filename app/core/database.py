@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
+from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -68,10 +69,56 @@ def install_sqlite_hooks(engine: AsyncEngine, busy_timeout_ms: int) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
+    @event.listens_for(engine.sync_engine, "do_execute")
+    def _do_execute(cursor: Any, statement: str, parameters: Any, _context: Any) -> bool:
+        return _one_hop(cursor, statement, parameters)
+
+    @event.listens_for(engine.sync_engine, "do_execute_no_params")
+    def _do_execute_no_params(cursor: Any, statement: str, _context: Any) -> bool:
+        return _one_hop(cursor, statement, None)
+
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
         mode = conn.get_execution_options().get(SQLITE_BEGIN, "DEFERRED")
         conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def _one_hop(cursor: Any, statement: str, parameters: Any) -> bool:
+    """Run a statement on the driver's thread in one round trip.
+
+    SQLAlchemy's aiosqlite adapter hands the driver's thread four calls per statement (open a
+    cursor, execute, fetch, close), each a wake-up of the thread and then of the event loop;
+    doing all four in one call is what a statement costs on the bare driver.
+    """
+    if getattr(cursor, "server_side", True):
+        return False  # streamed results keep their cursor open; the adapter handles them
+    connection = cursor._connection  # aiosqlite.Connection
+
+    def run() -> tuple[Any, list[Any] | None, int | None, int]:
+        raw = connection._conn.cursor()
+        try:
+            if parameters is None:
+                raw.execute(statement)
+            else:
+                raw.execute(statement, parameters)
+            description = raw.description
+            rows = raw.fetchall() if description else None
+            return description, rows, raw.lastrowid, raw.rowcount
+        finally:
+            raw.close()
+
+    try:
+        description, rows, lastrowid, rowcount = cursor.await_(connection._execute(run))
+    except Exception as error:
+        cursor._adapt_connection._handle_exception(error)
+    if description:
+        cursor.description = description
+        cursor.lastrowid = cursor.rowcount = -1
+        cursor._rows = deque(rows or ())
+    else:
+        cursor.description = None
+        cursor.lastrowid, cursor.rowcount = lastrowid, rowcount
+    return True
 
 
 def ensure_sqlite_directory(database_url: str) -> None:

@@ -1,4 +1,4 @@
-"""The first workloads: liveness, and an authenticated read of the caller's own account."""
+"""Liveness, an authenticated read of the caller's own account, an anonymous read of a listing."""
 
 from __future__ import annotations
 
@@ -25,3 +25,13 @@ async def users_me(env: Environment) -> OperationFactory:
     token = await env.user_token()
     request = HttpRequest("GET", "/api/v1/users/me", headers={"Authorization": f"Bearer {token}"})
     return env.http(await env.service(), request)
+
+
+@workload(
+    "listing-by-id",
+    "GET /api/v1/listings/{id}, anonymous: one listing with its owner, ETag, response",
+    ceilings=("minimal-endpoint",),
+)
+async def listing_by_id(env: Environment) -> OperationFactory:
+    path = f"/api/v1/listings/{await env.listing_id()}"
+    return env.http(await env.service(), HttpRequest("GET", path))

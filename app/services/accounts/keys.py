@@ -6,7 +6,9 @@ import logging
 import math
 import time
 import uuid
+from collections import OrderedDict
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,6 +27,10 @@ from app.models.base import utcnow
 
 RELOAD_SECONDS = 60.0
 MISS_RELOAD_SECONDS = 2.0
+# Tokens whose signature was verified, remembered so that a client's next request with the same
+# token skips the RSA check; what can change between requests (expiry, the key's retirement, the
+# session and the account) is still checked on every use.
+VERIFIED_TOKENS = 4096
 
 logger = logging.getLogger("techx.keys")
 
@@ -38,6 +44,19 @@ class KeyRing:
         self._public: dict[str, tuple[PublicKey, float | None]] = {}
         self._loaded_at = -math.inf
         self._miss_reload_at = 0.0
+        self._verified: OrderedDict[str, tuple[str, dict[str, Any]]] = OrderedDict()
+
+    def verified(self, token: str) -> tuple[str, dict[str, Any]] | None:
+        """The key id and claims of a token verified before, or ``None``."""
+        entry = self._verified.get(token)
+        if entry is not None:
+            self._verified.move_to_end(token)
+        return entry
+
+    def remember(self, token: str, kid: str, claims: dict[str, Any]) -> None:
+        self._verified[token] = (kid, claims)
+        if len(self._verified) > VERIFIED_TOKENS:
+            self._verified.popitem(last=False)
 
     async def _reload(self, session: AsyncSession) -> None:
         rows = (await session.scalars(select(SigningKey).order_by(SigningKey.created_at))).all()
@@ -65,6 +84,7 @@ class KeyRing:
 
     def invalidate(self) -> None:
         self._loaded_at = -math.inf
+        self._verified.clear()
 
     async def active_key(self, session: AsyncSession) -> PrivateKey:
         """The key new signatures use; created on first use."""
@@ -75,6 +95,12 @@ class KeyRing:
             await self._reload(session)
         assert self._active is not None
         return self._active
+
+    def cached_public_key(self, kid: str) -> tuple[PublicKey, float | None] | None:
+        """``public_key`` when it needs no reload, else ``None``."""
+        if time.monotonic() - self._loaded_at > RELOAD_SECONDS:
+            return None
+        return self._public.get(kid)
 
     async def public_key(self, session: AsyncSession, kid: str) -> tuple[PublicKey, float | None]:
         """A key by id with its retirement time (epoch seconds), or ``KeyError``."""

@@ -7,14 +7,17 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import make_transient_to_detached, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
+from app.core import lookups
 from app.core.config import Settings
 from app.core.errors import BadRequest, TooManyRequests, Unauthorized
 from app.core.security import (
     Passwords,
+    PublicKey,
     TokenError,
     decode_jwt,
     encode_jwt,
@@ -22,7 +25,7 @@ from app.core.security import (
     sha256_hex,
     unverified_kid,
 )
-from app.models import ExchangeClient, LoginFailure, RefreshToken, User
+from app.models import ExchangeClient, LoginFailure, RefreshToken, User, UserRole
 from app.models.base import utcnow
 from app.schemas.auth import TokenResponse
 from app.services.accounts.keys import KeyRing
@@ -322,43 +325,70 @@ async def client_credentials_grant(
     return TokenResponse(access_token=access, expires_in=ttl, scope=" ".join(sorted(scopes)))
 
 
+Sessions = AsyncSession | async_sessionmaker[AsyncSession]
+
+
+async def _public_key(
+    keyring: KeyRing, kid: str, sessions: Sessions
+) -> tuple[PublicKey, float | None]:
+    """The key from the ring's cache; a session is opened only when the ring must reload."""
+    cached = keyring.cached_public_key(kid)
+    if cached is not None:
+        return cached
+    if isinstance(sessions, AsyncSession):
+        return await keyring.public_key(sessions, kid)
+    async with sessions() as session:
+        return await keyring.public_key(session, kid)
+
+
 async def _verified_claims(
-    session: AsyncSession, token: str, *, settings: Settings, keyring: KeyRing
+    sessions: Sessions, token: str, *, settings: Settings, keyring: KeyRing
 ) -> dict[str, Any]:
     """The claims of a token this service signed, checked; ``Unauthorized`` otherwise."""
+    remembered = keyring.verified(token)
     try:
-        kid = unverified_kid(token)
-        key, retired_at = await keyring.public_key(session, kid)
+        kid = remembered[0] if remembered is not None else unverified_kid(token)
+        key, retired_at = await _public_key(keyring, kid, sessions)
     except (TokenError, KeyError) as exc:
         raise Unauthorized("The access token is invalid") from exc
-    if (
-        retired_at is not None
-        and utcnow().timestamp() - retired_at > settings.auth.key_grace_seconds
-    ):
+    now = utcnow().timestamp()
+    if retired_at is not None and now - retired_at > settings.auth.key_grace_seconds:
         raise Unauthorized("The access token was signed by a retired key")
+    if remembered is not None:
+        claims = remembered[1]
+        # The signature, audience and issuer were checked once; time moves on (checked as
+        # the decoder checks it: whole seconds, no leeway).
+        seconds = int(now)
+        if claims.get("nbf", seconds) > seconds or claims["exp"] < seconds:
+            raise Unauthorized("The access token is invalid or expired")
+        return claims
     try:
         claims = decode_jwt(
             token, key, audience=settings.auth.audience, issuer=settings.auth.issuer
         )
     except TokenError as exc:
         raise Unauthorized("The access token is invalid or expired") from exc
+    keyring.remember(token, kid, claims)
     return claims
 
 
 async def authenticate(
-    session: AsyncSession, token: str, *, settings: Settings, keyring: KeyRing
+    sessions: async_sessionmaker[AsyncSession], token: str, *, settings: Settings, keyring: KeyRing
 ) -> Principal:
-    """Verify a bearer token and load the live account behind it."""
-    claims = await _verified_claims(session, token, settings=settings, keyring=keyring)
+    """Verify a bearer token and read the live account or client behind it.
+
+    One statement by key (``app.core.lookups``), outside the request's transaction; the
+    account or client comes back as a detached object (``attach`` puts it in a session).
+    """
+    claims = await _verified_claims(sessions, token, settings=settings, keyring=keyring)
     kind, _, subject = str(claims["sub"]).partition(":")
     scopes = frozenset(str(claims.get("scope", "")).split())
     grant = str(claims.get("gty", ""))
     if kind == "user":
-        return await _user_principal(session, subject, scopes, grant, claims.get("sid"))
+        return await _user_principal(sessions, subject, scopes, grant, claims.get("sid"))
     if kind == "client":
-        client = await session.scalar(
-            select(ExchangeClient).where(ExchangeClient.client_id == subject)
-        )
+        rows = await lookups.fetch(sessions, _CLIENT_BY_ID, {"client_id": subject})
+        client = lookups.detached(ExchangeClient, rows[0]) if rows else None
         if client is None or not client.is_active:
             raise Unauthorized("The client is disabled")
         return Principal(
@@ -371,30 +401,56 @@ async def authenticate(
     raise Unauthorized("The access token has an unknown subject")
 
 
+_USER_COLUMNS = tuple(User.__table__.c)
+# The session must still be open: logout, a password change or a reused refresh token revoke
+# its family, and its access tokens stop working at once, like deactivation.
+_OPEN_SESSION = (
+    select(RefreshToken.id)
+    .where(RefreshToken.family_id == bindparam("family"), RefreshToken.revoked_at.is_(None))
+    .exists()
+)
+# Every authenticated request runs this: the account, its roles (one row each) and the
+# session check in one statement.
+_USER_BY_SESSION = (
+    select(*_USER_COLUMNS, UserRole.role)
+    .outerjoin(UserRole, UserRole.user_id == User.id)
+    .where(User.id == bindparam("user_id"), _OPEN_SESSION)
+    .order_by(UserRole.role)
+)
+_CLIENT_BY_ID = select(*ExchangeClient.__table__.c).where(
+    ExchangeClient.client_id == bindparam("client_id")
+)
+
+
+def attach(session: AsyncSession, instance: object | None) -> None:
+    """Put a detached account or client in ``session``: changes to it are then flushed."""
+    if instance is not None and instance not in session:
+        session.add(instance)
+
+
 async def _user_principal(
-    session: AsyncSession, subject: str, scopes: frozenset[str], grant: str, sid: object
+    sessions: async_sessionmaker[AsyncSession],
+    subject: str,
+    scopes: frozenset[str],
+    grant: str,
+    sid: object,
 ) -> Principal:
     try:
         user_id, family = uuid.UUID(subject), uuid.UUID(str(sid))
     except ValueError as exc:
         raise Unauthorized("The access token names no user session") from exc
-    # The session must still be open: logout, a password change or a reused refresh token
-    # revoke its family, and its access tokens stop working at once, like deactivation.
-    open_session = (
-        select(RefreshToken.id)
-        .where(RefreshToken.family_id == family, RefreshToken.revoked_at.is_(None))
-        .exists()
-    )
-    # Every authenticated request runs this: one joined query, not a second one for the roles.
-    result = await session.scalars(
-        select(User).where(User.id == user_id, open_session).options(joinedload(User.role_rows))
-    )
-    user = result.unique().one_or_none()
+    rows = await lookups.fetch(sessions, _USER_BY_SESSION, {"user_id": user_id, "family": family})
+    user = lookups.detached(User, rows[0]) if rows else None
     if user is None or not user.is_active:
         raise Unauthorized("The session has ended or the account is disabled")
-    roles = frozenset(user.roles)
+    role_names = [row[-1] for row in rows if row[-1] is not None]
+    role_rows = [UserRole(user_id=user.id, role=role) for role in role_names]
+    for row in role_rows:
+        make_transient_to_detached(row)
+    set_committed_value(user, "role_rows", role_rows)
+    roles = frozenset(role_names)
     # Roles removed since the token was issued stop working at once.
-    live_scopes = scopes & frozenset(scopes_for_roles(list(roles)))
+    live_scopes = scopes & frozenset(scopes_for_roles(role_names))
     return Principal(
         kind="user", subject=subject, scopes=live_scopes, grant=grant, user=user, roles=roles
     )

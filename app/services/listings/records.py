@@ -10,10 +10,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy import bindparam, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
+from app.core import lookups
 from app.core.errors import Forbidden, NotFound, Unprocessable
 from app.models import Listing, Organisation, User
 from app.models.base import utcnow
@@ -225,10 +227,37 @@ async def create(
 
 async def get_visible(session: AsyncSession, listing_id: uuid.UUID, *, viewer: Viewer) -> Listing:
     """A listing the viewer may read: withdrawn ones only for their organisation and admins."""
+    # One statement: the organisation is joined, not fetched by a second query.
     listing = await session.scalar(
-        select(Listing).where(Listing.id == listing_id).options(selectinload(Listing.organisation))
+        select(Listing).where(Listing.id == listing_id).options(joinedload(Listing.organisation))
     )
     if listing is None or not viewer.can_read(listing):
+        raise ListingNotFound(f"No listing {listing_id}")
+    return listing
+
+
+_LISTING_COLUMNS = len(Listing.__table__.c)
+# The public read of one listing: the listing and its organisation in one statement.
+_LISTING_BY_ID = (
+    select(*Listing.__table__.c, *Organisation.__table__.c)
+    .join(Organisation, Organisation.id == Listing.organisation_id)
+    .where(Listing.id == bindparam("listing_id"))
+)
+
+
+async def read_visible(
+    sessions: async_sessionmaker[AsyncSession], listing_id: uuid.UUID, *, viewer: Viewer
+) -> Listing:
+    """``get_visible`` for reading only: one lookup outside any session (``app.core.lookups``);
+    the listing comes back detached, with its organisation."""
+    rows = await lookups.fetch(sessions, _LISTING_BY_ID, {"listing_id": listing_id})
+    if not rows:
+        raise ListingNotFound(f"No listing {listing_id}")
+    listing = lookups.detached(Listing, rows[0])
+    set_committed_value(
+        listing, "organisation", lookups.detached(Organisation, rows[0][_LISTING_COLUMNS:])
+    )
+    if not viewer.can_read(listing):
         raise ListingNotFound(f"No listing {listing_id}")
     return listing
 

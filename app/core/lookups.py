@@ -1,0 +1,212 @@
+"""Point lookups on the hot paths: one statement by key, without an ORM session.
+
+Every authenticated request reads its account, and a listing page reads one listing; through
+an ORM session either costs a connection checkout, ``BEGIN``, the statement and ``COMMIT``, each
+a hop to SQLite's driver thread or a round trip to PostgreSQL, plus the session's bookkeeping.
+A lookup here is one statement in autocommit mode:
+
+- on SQLite, on a connection of the event loop's own thread: a primary-key read in WAL mode
+  takes microseconds and never waits for a writer, less than one hop to a driver thread;
+- on PostgreSQL, on a small pool of bare driver connections (no ping, no transaction block).
+
+The statement is compiled once per dialect, its parameters and results go through the column
+types' own processors, so rows come back exactly as the ORM would type them.
+
+When the application's sessions are bound to one connection rather than to the engine (a test
+holding everything in a transaction it rolls back), lookups run on that connection through a
+session instead, and see what it sees.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import weakref
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import Select
+from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import make_transient_to_detached
+
+Processor = Callable[[Any], Any] | None
+POOL_SIZE = 4
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    names: tuple[str, ...]
+    binds: tuple[Processor, ...]
+    results: tuple[Processor, ...]
+
+    def parameters(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
+        return tuple(
+            value if process is None else process(value)
+            for value, process in zip(
+                (values[name] for name in self.names), self.binds, strict=True
+            )
+        )
+
+    def row(self, raw: Sequence[Any]) -> tuple[Any, ...]:
+        return tuple(
+            value if process is None or value is None else process(value)
+            for value, process in zip(raw, self.results, strict=True)
+        )
+
+
+def _compile(statement: Select[Any], dialect: Dialect) -> _Compiled:
+    compiled = statement.compile(dialect=dialect)
+    names = tuple(compiled.positiontup or ())
+    return _Compiled(
+        sql=str(compiled),
+        names=names,
+        binds=tuple(
+            compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+            for name in names
+        ),
+        results=tuple(
+            column.type.dialect_impl(dialect).result_processor(dialect, None)
+            for column in statement.selected_columns
+        ),
+    )
+
+
+class _SqliteChannel:
+    """A read-only connection used from the event loop's thread, opened on first use."""
+
+    def __init__(self, database: str) -> None:
+        self._database = database
+        self._conn: sqlite3.Connection | None = None
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            conn = sqlite3.connect(self._database, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA query_only=ON")
+            # A reader in WAL mode waits only while the WAL is recovered or reset.
+            conn.execute("PRAGMA busy_timeout=5000")
+            self._conn = conn
+        return self._conn
+
+    async def fetch(self, compiled: _Compiled, parameters: tuple[Any, ...]) -> list[Any]:
+        return self._connection().execute(compiled.sql, parameters).fetchall()
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+@dataclass(frozen=True)
+class _Adapted:
+    """What SQLAlchemy's asyncpg codec set-up expects of a connection."""
+
+    _connection: Any
+
+
+class _PostgresChannel:
+    """A few bare asyncpg connections, one pool per event loop, decoding values as the engine's
+    own connections do (JSON and JSONB through SQLAlchemy's codecs)."""
+
+    def __init__(self, dsn: str, dialect: Any) -> None:
+        self._dsn = dsn
+        self._dialect = dialect
+        self._pools: dict[asyncio.AbstractEventLoop, Any] = {}
+        self._opening: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
+
+    async def _pool(self) -> Any:
+        loop = asyncio.get_running_loop()
+        pool = self._pools.get(loop)
+        if pool is not None:
+            return pool
+        async with self._opening.setdefault(loop, asyncio.Lock()):
+            if loop not in self._pools:
+                import asyncpg
+
+                self._pools[loop] = await asyncpg.create_pool(
+                    self._dsn, min_size=1, max_size=POOL_SIZE, init=self._init
+                )
+        return self._pools[loop]
+
+    async def _init(self, conn: Any) -> None:
+        await self._dialect.setup_asyncpg_json_codec(_Adapted(conn))
+        await self._dialect.setup_asyncpg_jsonb_codec(_Adapted(conn))
+
+    async def fetch(self, compiled: _Compiled, parameters: tuple[Any, ...]) -> list[Any]:
+        pool = await self._pool()
+        return list(await pool.fetch(compiled.sql, *parameters))
+
+    async def close(self) -> None:
+        loop = asyncio.get_running_loop()
+        pool = self._pools.pop(loop, None)
+        self._opening.pop(loop, None)
+        if pool is not None:
+            await pool.close()
+
+
+_Channel = _SqliteChannel | _PostgresChannel
+_channels: weakref.WeakKeyDictionary[AsyncEngine, _Channel] = weakref.WeakKeyDictionary()
+_compiled: weakref.WeakKeyDictionary[Dialect, dict[int, tuple[Select[Any], _Compiled]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _channel(engine: AsyncEngine) -> _Channel:
+    channel = _channels.get(engine)
+    if channel is None:
+        url = engine.url
+        if url.get_backend_name() == "sqlite":
+            channel = _SqliteChannel(url.database or "")
+        else:
+            dsn = make_url(url).set(drivername="postgresql")
+            channel = _PostgresChannel(dsn.render_as_string(hide_password=False), engine.dialect)
+        _channels[engine] = channel
+    return channel
+
+
+def _compiled_for(statement: Select[Any], dialect: Dialect) -> _Compiled:
+    # Keyed by the statement object: callers build theirs once, at import.
+    cache = _compiled.setdefault(dialect, {})
+    entry = cache.get(id(statement))
+    if entry is None or entry[0] is not statement:
+        entry = cache[id(statement)] = (statement, _compile(statement, dialect))
+    return entry[1]
+
+
+def _in_memory(engine: AsyncEngine) -> bool:
+    database = engine.url.database
+    return engine.url.get_backend_name() == "sqlite" and database in (None, "", ":memory:")
+
+
+async def fetch(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    statement: Select[Any],
+    parameters: Mapping[str, Any],
+) -> list[tuple[Any, ...]]:
+    """The rows of ``statement`` (built once, with named ``bindparam``s) for ``parameters``."""
+    bind = sessionmaker.kw.get("bind")
+    if not isinstance(bind, AsyncEngine) or _in_memory(bind):
+        async with sessionmaker() as session:
+            return [tuple(row) for row in (await session.execute(statement, parameters)).all()]
+    compiled = _compiled_for(statement, bind.dialect)
+    raw = await _channel(bind).fetch(compiled, compiled.parameters(parameters))
+    return [compiled.row(row) for row in raw]
+
+
+async def close(engine: AsyncEngine) -> None:
+    """Close the lookup connections of ``engine`` (before disposing of it)."""
+    channel = _channels.get(engine)
+    if channel is not None:
+        await channel.close()
+
+
+def detached(model: type[T], row: Sequence[Any]) -> T:
+    """An instance of ``model`` from its table's columns in order (extra values ignored), as if
+    loaded by a session and then detached from it."""
+    table = model.__table__  # type: ignore[attr-defined]
+    instance = model(**{column.key: value for column, value in zip(table.c, row, strict=False)})
+    make_transient_to_detached(instance)
+    return instance
