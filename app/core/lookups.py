@@ -28,27 +28,30 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Select
 from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.engine.interfaces import Compiled
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.pool import QueuePool
 
 Processor = Callable[[Any], Any] | None
-POOL_SIZE = 4
 T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class _Compiled:
+    compiled: Compiled
     sql: str
     names: tuple[str, ...]
     binds: tuple[Processor, ...]
     results: tuple[Processor, ...]
 
     def parameters(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
+        # Values given by name, and those the statement carries itself.
+        every = self.compiled.construct_params(dict(values)) or {}
+        ordered = (every[name] for name in self.names)
         return tuple(
             value if process is None else process(value)
-            for value, process in zip(
-                (values[name] for name in self.names), self.binds, strict=True
-            )
+            for value, process in zip(ordered, self.binds, strict=True)
         )
 
     def row(self, raw: Sequence[Any]) -> tuple[Any, ...]:
@@ -62,6 +65,7 @@ def _compile(statement: Select[Any], dialect: Dialect) -> _Compiled:
     compiled = statement.compile(dialect=dialect)
     names = tuple(compiled.positiontup or ())
     return _Compiled(
+        compiled=compiled,
         sql=str(compiled),
         names=names,
         binds=tuple(
@@ -107,13 +111,19 @@ class _Adapted:
     _connection: Any
 
 
+async def _keep(_conn: Any) -> None:
+    """A lookup leaves nothing to reset (no transaction, settings, locks or listeners): a
+    connection goes back to the pool without the round trip of asyncpg's default reset."""
+
+
 class _PostgresChannel:
     """A few bare asyncpg connections, one pool per event loop, decoding values as the engine's
     own connections do (JSON and JSONB through SQLAlchemy's codecs)."""
 
-    def __init__(self, dsn: str, dialect: Any) -> None:
+    def __init__(self, dsn: str, dialect: Any, size: int) -> None:
         self._dsn = dsn
         self._dialect = dialect
+        self._size = size
         self._pools: dict[asyncio.AbstractEventLoop, Any] = {}
         self._opening: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
 
@@ -127,7 +137,7 @@ class _PostgresChannel:
                 import asyncpg
 
                 self._pools[loop] = await asyncpg.create_pool(
-                    self._dsn, min_size=1, max_size=POOL_SIZE, init=self._init
+                    self._dsn, min_size=1, max_size=self._size, init=self._init, reset=_keep
                 )
         return self._pools[loop]
 
@@ -162,7 +172,10 @@ def _channel(engine: AsyncEngine) -> _Channel:
             channel = _SqliteChannel(url.database or "")
         else:
             dsn = make_url(url).set(drivername="postgresql")
-            channel = _PostgresChannel(dsn.render_as_string(hide_password=False), engine.dialect)
+            # As many connections as the engine's pool keeps: one per concurrent request.
+            size = engine.pool.size() if isinstance(engine.pool, QueuePool) else 5
+            dsn_text = dsn.render_as_string(hide_password=False)
+            channel = _PostgresChannel(dsn_text, engine.dialect, size)
         _channels[engine] = channel
     return channel
 
