@@ -57,6 +57,8 @@ def serve(
         workers=workers,
         proxy_headers=True,
         log_config=None,
+        # Requests are logged by the application (``techx.access``), with their request id.
+        access_log=False,
     )
 
 

@@ -114,12 +114,13 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
     app.state.ctx = ctx
     install_error_handlers(app)
     app.add_exception_handler(idempotency.StoredResponse, idempotency.replay_handler)
+    # Routes are matched in this order, one by one: the most requested come first.
     for module in (
+        listings,
+        users,
         health,
         auth,
-        users,
         organisations,
-        listings,
         contact_requests,
         vocabularies,
         standard,

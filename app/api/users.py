@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Response
 
-from app.api.deps import Account, ContextDep, CurrentUser, SessionDep
+from app.api.deps import AccountDep, ContextDep, CurrentUser, SessionDep
 from app.api.render import model_response
 from app.core.errors import problem_responses
 from app.core.etag import check_if_match, etag_for
@@ -20,9 +20,10 @@ router = APIRouter(prefix="/api/v1/users", tags=["users"], route_class=TechxRout
 @router.get(
     "/me", operation_id="users_me", response_model=UserRead, responses=problem_responses(401, 403)
 )
-async def read_me(user: Account) -> Response:
+async def read_me(account: AccountDep) -> Response:
     """The account behind the access token (user tokens only)."""
-    return model_response(UserRead.model_validate(user), headers={"ETag": etag_for(user.version)})
+    read = UserRead.model_validate({**account.values, "roles": list(account.roles)})
+    return model_response(read, headers={"ETag": etag_for(read.version)})
 
 
 @router.patch(

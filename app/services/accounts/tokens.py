@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import make_transient_to_detached, selectinload
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.core import lookups
@@ -62,16 +63,70 @@ class InvalidScope(BadRequest):
 
 
 @dataclass(frozen=True)
-class Principal:
-    """Who is calling: a person (``user``) or an exchange's machine client (``client``)."""
+class Account:
+    """A person's account as read with their token: its columns and its roles (sorted)."""
 
-    kind: str
-    subject: str
-    scopes: frozenset[str]
-    grant: str
-    user: User | None = None
-    client: ExchangeClient | None = None
-    roles: frozenset[str] = field(default_factory=frozenset)
+    values: Mapping[str, Any]
+    roles: tuple[str, ...]
+
+    @property
+    def is_active(self) -> bool:
+        return bool(self.values["is_active"])
+
+    def to_user(self) -> User:
+        """The account as a detached ``User``, roles loaded."""
+        user = lookups.detached_from(User, self.values)
+        role_rows = [
+            lookups.detached_from(UserRole, {"user_id": user.id, "role": r}) for r in self.roles
+        ]
+        set_committed_value(user, "role_rows", role_rows)
+        return user
+
+
+class Principal:
+    """Who is calling: a person (``user``) or an exchange's machine client (``client``).
+
+    A person read with their token comes as an ``account``; ``user``, the ``User`` object, is
+    made from it when first asked for (most requests never ask).
+    """
+
+    __slots__ = ("_user", "account", "client", "grant", "kind", "roles", "scopes", "subject")
+
+    def __init__(
+        self,
+        *,
+        kind: str,
+        subject: str,
+        scopes: frozenset[str],
+        grant: str,
+        user: User | None = None,
+        client: ExchangeClient | None = None,
+        roles: frozenset[str] = frozenset(),
+        account: Account | None = None,
+    ) -> None:
+        self.kind, self.subject, self.scopes, self.grant = kind, subject, scopes, grant
+        self.client, self.roles, self.account = client, roles, account
+        self._user = user
+
+    @property
+    def user(self) -> User | None:
+        if self._user is None and self.account is not None:
+            self._user = self.account.to_user()
+        return self._user
+
+    @property
+    def user_id(self) -> uuid.UUID | None:
+        """The person's id, without making the ``User``."""
+        if self.account is not None:
+            return cast(uuid.UUID, self.account.values["id"])
+        return self._user.id if self._user is not None else None
+
+    @property
+    def organisation_id(self) -> uuid.UUID | None:
+        """The person's organisation, without making the ``User``."""
+        if self.account is not None:
+            return cast(uuid.UUID | None, self.account.values["organisation_id"])
+        return self._user.organisation_id if self._user is not None else None
 
     @property
     def key(self) -> str:
@@ -402,6 +457,7 @@ async def authenticate(
 
 
 _USER_COLUMNS = tuple(User.__table__.c)
+_USER_KEYS = tuple(column.key for column in _USER_COLUMNS)
 # The session must still be open: logout, a password change or a reused refresh token revoke
 # its family, and its access tokens stop working at once, like deactivation.
 _OPEN_SESSION = (
@@ -440,17 +496,19 @@ async def _user_principal(
     except ValueError as exc:
         raise Unauthorized("The access token names no user session") from exc
     rows = await lookups.fetch(sessions, _USER_BY_SESSION, {"user_id": user_id, "family": family})
-    user = lookups.detached(User, rows[0]) if rows else None
-    if user is None or not user.is_active:
+    if not rows:
         raise Unauthorized("The session has ended or the account is disabled")
-    role_names = [row[-1] for row in rows if row[-1] is not None]
-    role_rows = [UserRole(user_id=user.id, role=role) for role in role_names]
-    for row in role_rows:
-        make_transient_to_detached(row)
-    set_committed_value(user, "role_rows", role_rows)
-    roles = frozenset(role_names)
+    role_names = tuple(row[-1] for row in rows if row[-1] is not None)
+    account = Account(dict(zip(_USER_KEYS, rows[0], strict=False)), role_names)
+    if not account.is_active:
+        raise Unauthorized("The session has ended or the account is disabled")
     # Roles removed since the token was issued stop working at once.
-    live_scopes = scopes & frozenset(scopes_for_roles(role_names))
+    live_scopes = scopes & frozenset(scopes_for_roles(list(role_names)))
     return Principal(
-        kind="user", subject=subject, scopes=live_scopes, grant=grant, user=user, roles=roles
+        kind="user",
+        subject=subject,
+        scopes=live_scopes,
+        grant=grant,
+        roles=frozenset(role_names),
+        account=account,
     )

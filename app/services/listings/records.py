@@ -83,11 +83,11 @@ ANONYMOUS = Viewer()
 
 
 def viewer_of(principal: Principal | None) -> Viewer:
-    if principal is None or principal.user is None:
+    if principal is None or principal.kind != "user" or principal.user_id is None:
         return ANONYMOUS
     return Viewer(
-        user_id=principal.user.id,
-        organisation_id=principal.user.organisation_id,
+        user_id=principal.user_id,
+        organisation_id=principal.organisation_id,
         is_admin="admin" in principal.roles,
     )
 
