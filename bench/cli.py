@@ -22,7 +22,7 @@ from bench import matching as quality
 from bench.config import RESULTS_DIR, BenchConfig, BenchError
 from bench.databases import PostgresDatabase, SqliteDatabase, ThrowawayDatabase
 from bench.environment import Environment
-from bench.runner import Measurements, measure
+from bench.runner import Measured, measure
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -30,7 +30,12 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m bench",
         description="Benchmark TechX against ceilings measured in the same run.",
     )
-    parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument(
+        "--database",
+        choices=("both", "sqlite", "postgres"),
+        default="both",
+        help="where the request workloads run (both: SQLite, then PostgreSQL when reachable)",
+    )
     parser.add_argument(
         "--pg-url",
         default=BenchConfig.pg_admin_url,
@@ -69,7 +74,11 @@ def parse_config(argv: list[str] | None) -> tuple[BenchConfig, bool]:
     if args.listings_1m:
         # Read by the search workload module, which is imported after the arguments.
         os.environ["TECHX_BENCH_LISTINGS_1M"] = "1"
-    config = BenchConfig(database=args.database, pg_admin_url=args.pg_url)
+    config = BenchConfig(
+        database="sqlite" if args.database == "both" else args.database,
+        databases=("sqlite", "postgres") if args.database == "both" else (args.database,),
+        pg_admin_url=args.pg_url,
+    )
     if args.quick:
         config = config.quick()
     explicit = {
@@ -89,7 +98,7 @@ def parse_config(argv: list[str] | None) -> tuple[BenchConfig, bool]:
             raise BenchError(f"--{name.replace('max_', '').replace('_', '-')} must be positive")
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     only_federation = bool(args.only) and set(args.only) <= set(federation.SECTIONS)
-    suffix = "federation" if only_federation else args.database
+    suffix = "federation" if only_federation else "-".join(config.databases)
     json_path = None if args.no_json else args.json or RESULTS_DIR / f"{stamp}-{suffix}.json"
     config = replace(config, only=tuple(args.only), json_path=json_path, pin=not args.no_pin)
     return config, args.list
@@ -119,9 +128,19 @@ async def _open_database(
 
 
 @dataclass
+class DatabaseRun:
+    """The request workloads measured on one database."""
+
+    kind: str
+    label: str
+    measured: Measured
+    pinned: int | None
+
+
+@dataclass
 class Outcome:
-    database: str | None = None
-    runs: Measurements = field(default_factory=dict)
+    databases: list[DatabaseRun] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
     federation: federation.FederationResult | None = None
     federation_skipped: str | None = None
     relevance: tuple[list[relevance.DatabaseFigures], str | None] | None = None
@@ -140,14 +159,27 @@ async def _run(
     workdir = Path(tempfile.mkdtemp(prefix="techx-bench-"))
     cleanup.callback(shutil.rmtree, workdir, ignore_errors=True)
     outcome = Outcome()
-    if workloads:
-        database = await _open_database(config, workdir, cleanup)
+    for kind in config.databases if workloads else ():
+        if kind == "postgres" and len(config.databases) > 1:
+            why = await PostgresDatabase.unreachable(config.pg_admin_url)
+            if why is not None:
+                outcome.skipped.append(f"PostgreSQL: skipped, unreachable: {why}")
+                continue
+        here = replace(config, database=kind)
+        # Each database gets its own servers and directory.
+        kind_dir = workdir / kind
+        kind_dir.mkdir()
+        database = await _open_database(here, kind_dir, cleanup)
+        _progress(f"request workloads on {database.label}")
         async with AsyncExitStack() as resources:
             env = Environment(
-                config, database, workdir=workdir, cleanup=cleanup, resources=resources
+                here, database, workdir=kind_dir, cleanup=cleanup, resources=resources
             )
-            outcome.database = database.label
-            outcome.runs = await measure(env, workloads, _progress)
+            measured = await measure(env, workloads, _progress)
+            outcome.databases.append(
+                DatabaseRun(kind, database.label, measured, affinity.pinned_cpu())
+            )
+            await env.stop_servers()
     if not config.only or relevance.SECTION in config.only:
         _progress("scoring search relevance on SQLite and PostgreSQL")
         outcome.relevance = await relevance.run(config.pg_admin_url, workdir)
@@ -185,18 +217,26 @@ def _print(
     config: BenchConfig, workloads: list[registry.Workload], outcome: Outcome, loop_name: str
 ) -> list[str]:
     """The report on standard output; the error notes it printed."""
-    rows = report.comparisons(workloads, outcome.runs)
-    notes = report.error_notes(outcome.runs)
-    if outcome.database is not None:
+    notes: list[str] = []
+    sections: list[dict[str, object]] = []
+    for run in outcome.databases:
+        measured = run.measured
+        rows = report.comparisons(workloads, measured.runs, measured.single)
+        found = report.error_notes(measured.runs)
+        notes += found
+        here = replace(config, database=run.kind)  # type: ignore[arg-type]
         print()
-        pinned = affinity.pinned_cpu()
-        print("\n".join(report.preamble(config, outcome.database, loop_name, pinned, outcome.runs)))
+        print("\n".join(report.preamble(here, run.label, loop_name, run.pinned, measured.runs)))
         print()
         print(report.render_table(rows))
-        print("\n".join(relevance.baseline_lines(rows, outcome.database)))
-        if notes:
+        print("\n".join(report.tail_lines(rows)))
+        print("\n".join(relevance.baseline_lines(rows, run.label)))
+        if found:
             print()
-            print("\n".join(notes))
+            print("\n".join(found))
+        sections.append(report.section(run.label, rows, measured))
+    for line in outcome.skipped:
+        print(f"\n{line}")
     if outcome.federation is not None:
         print("\nfederation")
         print("\n".join(federation.preamble(config, outcome.federation)))
@@ -215,9 +255,7 @@ def _print(
             extra["federation"] = federation.as_dict(outcome.federation)
         if outcome.relevance is not None:
             extra["relevance"] = relevance.as_dict(outcome.relevance[0])
-        report.write_json(
-            config.json_path, config, outcome.database or "", rows, outcome.runs, extra or None
-        )
+        report.write_json(config.json_path, config, sections, extra or None)
         print(f"\nresults: {config.json_path}")
     return notes
 

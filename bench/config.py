@@ -24,6 +24,8 @@ class BenchError(Exception):
 @dataclass(frozen=True)
 class BenchConfig:
     database: DatabaseKind = "sqlite"
+    # Where the request workloads run, in turn (the harness's own option: both by default).
+    databases: tuple[DatabaseKind, ...] = ("sqlite",)
     pg_admin_url: str = DEFAULT_PG_ADMIN_URL
     concurrency: int = 16
     # Each measured run stops at whichever bound comes first, so a slow workload cannot stretch

@@ -55,6 +55,7 @@ class Environment:
         self._seeded = False
         self._service: Endpoint | None = None
         self._minimal: Endpoint | None = None
+        self._servers: list[ServerProcess] = []
         self._token: str | None = None
         self._user_id: Any = None
         self._listing_id: str | None = None
@@ -99,9 +100,17 @@ class Environment:
         )
         # Registered before it starts, so that a server failing its start-up is stopped too.
         self.cleanup.callback(server.stop)
+        self._servers.append(server)
         server.start()
         await server.wait_ready(ready)
         return server.endpoint
+
+    async def stop_servers(self) -> None:
+        """Stop the servers this environment started (the run goes on with another)."""
+        for server in self._servers:
+            await asyncio.to_thread(server.stop)
+        self._servers.clear()
+        self._service = self._minimal = None
 
     async def user_token(self) -> str:
         """A bearer token for the demo scientist (password grant)."""

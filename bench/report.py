@@ -9,6 +9,7 @@ import platform
 import statistics
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,7 +17,7 @@ from pathlib import Path
 from bench.config import PROJECT_ROOT, BenchConfig
 from bench.load import RunResult
 from bench.registry import CEILINGS, Probe, Workload
-from bench.runner import Measurements
+from bench.runner import Measured, Measurements, SingleClient
 
 
 @dataclass(frozen=True)
@@ -27,18 +28,23 @@ class Figure:
     rate: float
     p50: float
     p95: float
+    p99: float
     completed: int
     errors: int
+    # p95 of the run with a single client: the latency of one request, without queueing.
+    single_p95: float | None = None
 
     @classmethod
-    def of(cls, probe: Probe, runs: list[RunResult]) -> Figure:
+    def of(cls, probe: Probe, runs: list[RunResult], single: RunResult | None = None) -> Figure:
         return cls(
             unit=probe.unit,
             rate=statistics.median(run.rate for run in runs),
             p50=statistics.median(run.percentile(0.50) for run in runs),
             p95=statistics.median(run.percentile(0.95) for run in runs),
+            p99=statistics.median(run.percentile(0.99) for run in runs),
             completed=int(statistics.median(run.completed for run in runs)),
-            errors=sum(run.errors for run in runs),
+            errors=sum(run.errors for run in runs) + (single.errors if single else 0),
+            single_p95=single.percentile(0.95) if single is not None else None,
         )
 
     def as_dict(self) -> dict[str, object]:
@@ -47,6 +53,10 @@ class Figure:
             "rate": round(self.rate, 1),
             "p50_ms": round(self.p50 * 1000, 3),
             "p95_ms": round(self.p95 * 1000, 3),
+            "p99_ms": round(self.p99 * 1000, 3),
+            "single_client_p95_ms": (
+                None if self.single_p95 is None else round(self.single_p95 * 1000, 3)
+            ),
             "completed": self.completed,
             "errors": self.errors,
         }
@@ -54,8 +64,11 @@ class Figure:
     def text(self) -> str:
         return (
             f"{self.rate:>8,.0f} {self.unit}  p50 {self.p50 * 1000:6.2f}"
-            f"  p95 {self.p95 * 1000:6.2f} ms"
+            f"  p95 {self.p95 * 1000:6.2f}  p99 {self.p99 * 1000:6.2f} ms"
         )
+
+    def single_text(self) -> str:
+        return "" if self.single_p95 is None else f"{self.single_p95 * 1000:7.2f} ms"
 
 
 def paired_ratio(service: list[RunResult], ceiling: list[RunResult]) -> float:
@@ -77,10 +90,13 @@ class Row:
     ratio: float
 
 
-def comparisons(workloads: list[Workload], runs: Measurements) -> list[Row]:
+def comparisons(
+    workloads: list[Workload], runs: Measurements, single: SingleClient | None = None
+) -> list[Row]:
+    single = single or {}
     rows = []
     for item in workloads:
-        figure = Figure.of(item, runs[item.name])
+        figure = Figure.of(item, runs[item.name], single.get(item.name))
         for name in item.ceilings:
             ceiling = CEILINGS[name]
             rows.append(
@@ -88,7 +104,7 @@ def comparisons(workloads: list[Workload], runs: Measurements) -> list[Row]:
                     item.name,
                     figure,
                     name,
-                    Figure.of(ceiling, runs[name]),
+                    Figure.of(ceiling, runs[name], single.get(name)),
                     paired_ratio(runs[item.name], runs[name]),
                 )
             )
@@ -101,9 +117,20 @@ def ratio_text(ratio: float) -> str:
 
 
 HEADER = ("workload", "figure", "ceiling", "ceiling figure", "ratio")
+TABLE_HEADER = (
+    "workload",
+    "figure",
+    "1 client p95",
+    "ceiling",
+    "ceiling figure",
+    "1 client p95",
+    "ratio",
+)
 
 
 def render_table(rows: list[Row]) -> str:
+    """Each workload's figure (with its clients, and its p95 with one client) beside each of its
+    ceilings' and the throughput ratio."""
     cells: list[tuple[str, ...]] = []
     previous = None
     for row in rows:
@@ -114,27 +141,31 @@ def render_table(rows: list[Row]) -> str:
             (
                 row.workload if first else "",
                 row.figure.text() if first else "",
+                row.figure.single_text() if first else "",
                 row.ceiling,
                 row.ceiling_figure.text(),
+                row.ceiling_figure.single_text(),
                 ratio_text(row.ratio),
             )
         )
-    return render_cells(cells)
+    return render_cells(cells, header=TABLE_HEADER)
 
 
-def render_cells(cells: list[tuple[str, ...]]) -> str:
-    """The comparison table: a workload and its figure, a ceiling and its figure, the ratio."""
-    widths = [max(len(line[i]) for line in [HEADER, *cells]) for i in range(len(HEADER))]
+def render_cells(cells: Sequence[tuple[str, ...]], header: tuple[str, ...] = HEADER) -> str:
+    """A comparison table: a workload and its figure, a ceiling and its figure, the ratio
+    (right-aligned, last)."""
+    widths = [max(len(line[i]) for line in [header, *cells]) for i in range(len(header))]
+    last = len(header) - 1
 
     def line(values: tuple[str, ...]) -> str:
         padded = [
-            v.rjust(w) if i == 4 else v.ljust(w)
+            v.rjust(w) if i == last else v.ljust(w)
             for i, (v, w) in enumerate(zip(values, widths, strict=True))
         ]
         return " | ".join(padded).rstrip()
 
     rule = "-+-".join("-" * w for w in widths)
-    return "\n".join([line(HEADER), rule, *(line(values) for values in cells)])
+    return "\n".join([line(header), rule, *(line(values) for values in cells)])
 
 
 def preamble(
@@ -183,24 +214,27 @@ def _git_revision() -> str | None:
     return done.stdout.strip() or None
 
 
-def write_json(
-    path: Path,
-    config: BenchConfig,
-    database: str,
-    rows: list[Row],
-    runs: Measurements,
-    extra: dict[str, object] | None = None,
-) -> None:
-    record = {
-        "at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "revision": _git_revision(),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": sys.version.split()[0],
-            "platform": platform.platform(),
-        },
-        "database": database,
-        "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(config).items()},
+# Request-overhead workloads: beside the minimal endpoint, their p99 too (goal: within 2x).
+HOT_PATHS = ("users-me", "listing-by-id")
+
+
+def tail_lines(rows: list[Row]) -> list[str]:
+    """The tail latency of the hot paths beside the minimal endpoint's."""
+    lines = []
+    for row in rows:
+        if row.workload in HOT_PATHS and row.ceiling == "minimal-endpoint":
+            p99, ceiling = row.figure.p99, row.ceiling_figure.p99
+            lines.append(
+                f"{row.workload} p99 {p99 * 1000:.2f} ms, minimal endpoint"
+                f" {ceiling * 1000:.2f} ms: {p99 / ceiling:.2f}x"
+            )
+    return ["", *lines] if lines else []
+
+
+def section(label: str, rows: list[Row], measured: Measured) -> dict[str, object]:
+    """One database's part of the JSON record."""
+    return {
+        "database": label,
         "comparisons": [
             {
                 "workload": row.workload,
@@ -211,7 +245,29 @@ def write_json(
             }
             for row in rows
         ],
-        "runs": {name: [run.as_dict() for run in results] for name, results in runs.items()},
+        "runs": {
+            name: [run.as_dict() for run in results] for name, results in measured.runs.items()
+        },
+        "single_client": {name: run.as_dict() for name, run in measured.single.items()},
+    }
+
+
+def write_json(
+    path: Path,
+    config: BenchConfig,
+    sections: list[dict[str, object]],
+    extra: dict[str, object] | None = None,
+) -> None:
+    record = {
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "revision": _git_revision(),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": sys.version.split()[0],
+            "platform": platform.platform(),
+        },
+        "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(config).items()},
+        "databases": sections,
         **(extra or {}),
     }
     path.parent.mkdir(parents=True, exist_ok=True)

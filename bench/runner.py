@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from bench.affinity import pin_harness
 from bench.config import BenchError
@@ -12,7 +13,15 @@ from bench.registry import OperationFactory, Probe, Workload, ceilings_of
 
 # Probe name -> one result per round, in round order.
 Measurements = dict[str, list[RunResult]]
+# Probe name -> its run with one client (latency without queueing behind other clients).
+SingleClient = dict[str, RunResult]
 Progress = Callable[[str], None]
+
+
+@dataclass
+class Measured:
+    runs: Measurements = field(default_factory=dict)
+    single: SingleClient = field(default_factory=dict)
 
 
 def schedule(workloads: list[Workload]) -> list[Probe]:
@@ -28,20 +37,37 @@ def schedule(workloads: list[Workload]) -> list[Probe]:
 
 
 async def _run(
-    env: Environment, probe: Probe, factory: OperationFactory, *, warmup: bool
+    env: Environment,
+    probe: Probe,
+    factory: OperationFactory,
+    *,
+    warmup: bool,
+    concurrency: int | None = None,
 ) -> RunResult:
     config = env.config
     return await run_closed_loop(
         probe.name,
         factory,
-        concurrency=config.concurrency,
+        concurrency=concurrency or config.concurrency,
         requests=config.warmup_requests if warmup else config.requests,
         max_seconds=config.warmup_seconds if warmup else config.max_seconds,
     )
 
 
-async def measure(env: Environment, workloads: list[Workload], progress: Progress) -> Measurements:
-    """Prepare, warm up and measure every probe the workloads need; results per round."""
+def _line(label: str, probe: Probe, result: RunResult) -> str:
+    return (
+        f"{label}  {probe.name:<18} {result.rate:>9,.0f} {probe.unit}"
+        f"  p50 {result.percentile(0.5) * 1000:6.2f} ms"
+        f"  p95 {result.percentile(0.95) * 1000:6.2f} ms"
+        f"  ({result.completed:,} in {result.elapsed:.1f} s"
+        + (f", {result.errors} errors" if result.errors else "")
+        + ")"
+    )
+
+
+async def measure(env: Environment, workloads: list[Workload], progress: Progress) -> Measured:
+    """Prepare, warm up and measure every probe the workloads need: results per round with the
+    run's clients, then one run of each probe with a single client."""
     order = schedule(workloads)
     factories: dict[str, OperationFactory] = {}
     for probe in order:
@@ -68,12 +94,10 @@ async def measure(env: Environment, workloads: list[Workload], progress: Progres
         for probe in sequence:
             result = await _run(env, probe, factories[probe.name], warmup=False)
             runs[probe.name].append(result)
-            progress(
-                f"round {index + 1}/{rounds}  {probe.name:<18} {result.rate:>9,.0f} {probe.unit}"
-                f"  p50 {result.percentile(0.5) * 1000:6.2f} ms"
-                f"  p95 {result.percentile(0.95) * 1000:6.2f} ms"
-                f"  ({result.completed:,} in {result.elapsed:.1f} s"
-                + (f", {result.errors} errors" if result.errors else "")
-                + ")"
-            )
-    return runs
+            progress(_line(f"round {index + 1}/{rounds}", probe, result))
+    single: SingleClient = {}
+    for probe in order:
+        result = await _run(env, probe, factories[probe.name], warmup=False, concurrency=1)
+        single[probe.name] = result
+        progress(_line("one client", probe, result))
+    return Measured(runs, single)
