@@ -54,7 +54,7 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             raise
         else:
             # A request that never touched the database has nothing to commit.
-            if session.in_transaction():
+            if session.in_transaction() or session.new or session.dirty or session.deleted:
                 await session.commit()
 
 

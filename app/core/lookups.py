@@ -35,7 +35,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapper, make_transient_to_detached
 from sqlalchemy.pool import QueuePool
 
+from app.core.errors import DatabaseBusy
+
 Processor = Callable[[Any], Any] | None
+READER_BUSY_TIMEOUT_MS = 1000
 T = TypeVar("T")
 
 
@@ -100,13 +103,20 @@ class _SqliteChannel:
         if self._conn is None:
             conn = sqlite3.connect(self._database, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA query_only=ON")
-            # A reader in WAL mode waits only while the WAL is recovered or reset.
-            conn.execute("PRAGMA busy_timeout=5000")
+            # A reader in WAL mode waits only while the WAL is recovered or reset; it waits on
+            # the event loop's thread, so not for long.
+            conn.execute(f"PRAGMA busy_timeout={READER_BUSY_TIMEOUT_MS}")
             self._conn = conn
         return self._conn
 
     async def fetch(self, compiled: _Compiled, parameters: tuple[Any, ...]) -> list[Any]:
-        return self._connection().execute(compiled.sql, parameters).fetchall()
+        try:
+            return self._connection().execute(compiled.sql, parameters).fetchall()
+        except sqlite3.OperationalError as exc:
+            message = str(exc).lower()
+            if "locked" in message or "busy" in message:
+                raise DatabaseBusy() from exc
+            raise
 
     async def close(self) -> None:
         if self._conn is not None:
