@@ -1,12 +1,20 @@
 """Listing search on a seeded catalogue, beside the exact SQL the search service runs for it.
 
-The workload sends ``GET /api/v1/listings?q=<two folded words>&<one filter>`` (facets on, the
-default page of 20) over a catalogue of 100,000 generated listings, or 1,000,000 with
-``--listings-1m`` (or ``TECHX_BENCH_LISTINGS_1M=1``). The ``search-sql`` ceiling replays,
-through the bare driver and in one transaction per request, every statement the service
-executed for the same URLs: they are captured from the application itself, run in-process
-against the same database, so the two figures differ only by what the service adds around its
-SQL (ORM, validation, serialisation).
+The ``search`` workload sends ``GET /api/v1/listings?q=<two folded words>&<one filter>`` (facets
+on, the default page of 20) over a catalogue of 100,000 generated listings. With
+``--listings-1m`` (or ``TECHX_BENCH_LISTINGS_1M=1``) the ``search-1m`` workload sends the same
+URLs to a second service over a second database holding 1,000,000 listings, the same
+generator's rows (its first 100,000 are the smaller catalogue's), so one run measures both sizes
+side by side. The ``search-sql`` and ``search-sql-1m`` ceilings replay, through the bare driver
+and in one transaction per request, every statement the service executed for the same URLs on
+that catalogue: they are captured from the application itself, run in-process against the same
+database, so the two figures differ only by what the service adds around its SQL (ORM,
+validation, serialisation).
+
+Seeding uses Core executemany in batches (``app.demo.listings``), as batch ingest does. For a
+large load the full-text indexes are set aside and rebuilt once at the end from the same
+definitions (the FTS5 ``rebuild`` command, the GIN indexes' own DDL), which gives the index the
+service's triggers and writes would have built, several times faster.
 
 The replay runs in a process of its own, answering a bare HTTP/1.1 request per replay, like the
 service and the minimal endpoint: with SQLite the query work happens in the driver's process,
@@ -21,19 +29,27 @@ import os
 import pickle
 import sys
 import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import make_url
 
 from bench.config import LOOPBACK, BenchError
+from bench.databases import PostgresDatabase, SqliteDatabase, ThrowawayDatabase
 from bench.environment import Environment
-from bench.httpclient import HttpRequest
+from bench.httpclient import Endpoint, HttpRequest
 from bench.registry import OperationFactory, ceiling, workload
-from bench.servers import ServerProcess, free_port
+from bench.servers import ServerProcess, free_port, run_command, server_environment, techx_command
 
-LISTINGS = 1_000_000 if os.environ.get("TECHX_BENCH_LISTINGS_1M") == "1" else 100_000
+LISTINGS = 100_000
+LISTINGS_1M = 1_000_000
+WITH_1M = os.environ.get("TECHX_BENCH_LISTINGS_1M") == "1"
 SEED_BATCH = 50_000
+# From this many rows on, the full-text indexes are rebuilt once rather than kept current.
+BULK_FROM = 50_000
 # Two words and one filter each, half typed with diacritics (two-level matching), half without;
 # the requests and the replayed SQL cycle through them.
 QUERIES = (
@@ -51,11 +67,70 @@ PATHS = tuple(f"/api/v1/listings?{query}" for query in QUERIES)
 _BOUNDARIES = ("BEGIN", "COMMIT", "ROLLBACK")
 
 Statement = tuple[str, Any]
-_catalogues: dict[int, asyncio.Task[list[list[Statement]]]] = {}
+Progress = Callable[[str], None]
 
 
-async def _seed(url: str, progress_log: Any) -> None:
-    """``LISTINGS`` generated listings, inserted in-process in batches of one transaction each."""
+@dataclass
+class Catalogue:
+    """A seeded database, the service over it and the statements it runs for ``PATHS``."""
+
+    url: str
+    service: Endpoint
+    captures: list[list[Statement]]
+
+
+_catalogues: dict[tuple[int, int], asyncio.Task[Catalogue]] = {}
+
+
+@asynccontextmanager
+async def _indexes_set_aside(
+    conn: Any, *, enabled: bool, progress: Progress
+) -> AsyncIterator[None]:
+    """Full-text indexing suspended during a bulk load and rebuilt once after it: on SQLite the
+    FTS5 insert trigger dropped, then ``rebuild`` (which reads every row of the content table);
+    on PostgreSQL the GIN indexes dropped, then created again from their own definitions."""
+    from sqlalchemy import text
+
+    if not enabled:
+        yield
+        return
+    if conn.dialect.name == "sqlite":
+        found = await conn.execute(
+            text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name = :name"),
+            {"name": "listings_fts_insert"},
+        )
+        saved = [row.sql for row in found]
+        for _ in saved:
+            await conn.execute(text("DROP TRIGGER listings_fts_insert"))
+        await conn.commit()
+        yield
+        progress("rebuilding the full-text index")
+        for ddl in saved:
+            await conn.execute(text(ddl))
+        await conn.execute(text("INSERT INTO listings_fts(listings_fts) VALUES ('rebuild')"))
+        await conn.commit()
+        return
+    found = await conn.execute(
+        text(
+            "SELECT indexname, indexdef FROM pg_indexes "
+            "WHERE tablename = 'listings' AND indexdef LIKE '%USING gin%'"
+        )
+    )
+    saved = [(row.indexname, row.indexdef) for row in found]
+    for name, _ in saved:
+        await conn.execute(text(f'DROP INDEX "{name}"'))
+    await conn.commit()
+    yield
+    progress("rebuilding the full-text indexes")
+    for _, ddl in saved:
+        await conn.execute(text(ddl))
+    await conn.commit()
+
+
+async def _seed(url: str, count: int, progress: Progress) -> None:
+    """``count`` generated listings, inserted in-process in batches of one transaction each;
+    batch ``n`` is always generated from the same seed, so a larger catalogue starts with the
+    rows of a smaller one."""
     from sqlalchemy import text
     from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
@@ -66,14 +141,15 @@ async def _seed(url: str, progress_log: Any) -> None:
     if engine.dialect.name == "sqlite":
         install_sqlite_hooks(engine, busy_timeout_ms=60_000)
     try:
-        for start in range(0, LISTINGS, SEED_BATCH):
-            async with AsyncSession(engine) as session:
-                count = min(SEED_BATCH, LISTINGS - start)
-                await demo_listings.add_listings(session, count, seed=1_000 + start)
-                await session.commit()
-            progress_log(f"seeded {start + count:,} / {LISTINGS:,} listings")
-        async with engine.connect() as conn:  # fresh statistics, as after any bulk load
-            await conn.execute(text("ANALYZE"))
+        async with engine.connect() as conn:
+            async with _indexes_set_aside(conn, enabled=count >= BULK_FROM, progress=progress):
+                for start in range(0, count, SEED_BATCH):
+                    async with AsyncSession(engine) as session:
+                        size = min(SEED_BATCH, count - start)
+                        await demo_listings.add_listings(session, size, seed=1_000 + start)
+                        await session.commit()
+                    progress(f"seeded {start + size:,} / {count:,} listings")
+            await conn.execute(text("ANALYZE"))  # fresh statistics, as after any bulk load
             await conn.commit()
     finally:
         await engine.dispose()
@@ -115,24 +191,79 @@ async def _capture(url: str) -> list[list[Statement]]:
     return captured
 
 
-async def _prepare_catalogue(env: Environment) -> list[list[Statement]]:
-    await env.seeded()
-    log = env.workdir / "search-seed.log"
+def _progress(env: Environment, name: str) -> Progress:
+    log = env.workdir / f"{name}-seed.log"
 
     def progress(message: str) -> None:
         with log.open("a") as out:
             out.write(f"{time.strftime('%H:%M:%S')} {message}\n")
 
-    await _seed(env.database.url, progress)
-    return await _capture(env.database.url)
+    return progress
 
 
-async def catalogue(env: Environment) -> list[list[Statement]]:
-    """Seed the catalogue once per run and capture the service's SQL for every query."""
-    task = _catalogues.get(id(env))
+async def _large_database(env: Environment) -> ThrowawayDatabase:
+    """A second throwaway database of the run's kind, migrated and with the demo accounts."""
+    database: ThrowawayDatabase
+    if env.database.kind == "sqlite":
+        directory = env.workdir / "search-1m"
+        directory.mkdir(exist_ok=True)
+        database = SqliteDatabase(directory)
+    else:
+        database = await PostgresDatabase.create(env.config.pg_admin_url)
+        env.cleanup.callback(database.drop_blocking)
+    child_env = server_environment(database.url, env.workdir)
+    log = env.workdir / "search-1m-setup.log"
+    for command in (techx_command("db", "upgrade"), techx_command("demo")):
+        await asyncio.to_thread(run_command, command, env=child_env, log=log)
+    return database
+
+
+async def _serve(env: Environment, url: str) -> Endpoint:
+    """The real TechX server on the database at ``url`` (the run's own, or the large one)."""
+    if url == env.database.url:
+        return await env.service()
+    port = free_port()
+    command = techx_command(
+        "serve",
+        *("--host", LOOPBACK, "--port", str(port)),
+        *("--workers", str(env.config.workers), "--no-migrate"),
+    )
+    server = ServerProcess(
+        "techx-1m",
+        command,
+        env=server_environment(url, env.workdir),
+        log=env.workdir / "techx-1m.log",
+        port=port,
+    )
+    env.cleanup.callback(server.stop)
+    server.start()
+    await server.wait_ready("/readyz")
+    return server.endpoint
+
+
+async def _prepare_catalogue(env: Environment, listings: int) -> Catalogue:
+    if listings == LISTINGS:
+        await env.seeded()
+        url = env.database.url
+    else:
+        url = (await _large_database(env)).url
+    await _seed(url, listings, _progress(env, "search" if listings == LISTINGS else "search-1m"))
+    captures = await _capture(url)
+    return Catalogue(url, await _serve(env, url), captures)
+
+
+async def catalogue(env: Environment, listings: int = LISTINGS) -> Catalogue:
+    """Seed a catalogue of ``listings`` once per run, serve it and capture the service's SQL."""
+    key = (id(env), listings)
+    task = _catalogues.get(key)
     if task is None:
-        task = _catalogues[id(env)] = asyncio.ensure_future(_prepare_catalogue(env))
+        task = _catalogues[key] = asyncio.ensure_future(_prepare_catalogue(env, listings))
     return await task
+
+
+def _requests() -> Callable[[], HttpRequest]:
+    requests = itertools.cycle([HttpRequest("GET", path) for path in PATHS])
+    return lambda: next(requests)
 
 
 @workload(
@@ -141,9 +272,18 @@ async def catalogue(env: Environment) -> list[list[Statement]]:
     ceilings=("minimal-endpoint", "search-sql"),
 )
 async def search(env: Environment) -> OperationFactory:
-    await catalogue(env)
-    requests = itertools.cycle([HttpRequest("GET", path) for path in PATHS])
-    return env.http(await env.service(), lambda: next(requests))
+    return env.http((await catalogue(env)).service, _requests())
+
+
+if WITH_1M:
+
+    @workload(
+        "search-1m",
+        f"GET /api/v1/listings?q=<two words>&<filter> with facets, {LISTINGS_1M:,} listings",
+        ceilings=("minimal-endpoint", "search-sql-1m"),
+    )
+    async def search_1m(env: Environment) -> OperationFactory:
+        return env.http((await catalogue(env, LISTINGS_1M)).service, _requests())
 
 
 async def _replay(conn: Any, kind: str, statements: list[Statement]) -> None:
@@ -181,7 +321,9 @@ def _failure(exc: Exception) -> bytes:
     return head.encode() + body
 
 
-async def _serve(url: str, captures: list[list[Statement]], port: int, connections: int) -> None:
+async def _serve_replays(
+    url: str, captures: list[list[Statement]], port: int, connections: int
+) -> None:
     """Answer each request with one replay, on driver connections kept open across requests
     (as the service keeps its pool; one per client), the captured requests taken in turn."""
     pool: asyncio.Queue[tuple[Any, str]] = asyncio.Queue()
@@ -216,27 +358,41 @@ async def _serve(url: str, captures: list[list[Statement]], port: int, connectio
         await server.serve_forever()
 
 
-@ceiling(
-    "search-sql",
-    "the statements the search service runs for the same URLs, replayed by the bare driver",
-)
-async def search_sql(env: Environment) -> OperationFactory:
-    captures = await catalogue(env)
-    path = env.workdir / "search-captures.pickle"
-    path.write_bytes(pickle.dumps(captures))
+async def _replayer(env: Environment, listings: int, name: str) -> OperationFactory:
+    found = await catalogue(env, listings)
+    path = env.workdir / f"{name}-captures.pickle"
+    path.write_bytes(pickle.dumps(found.captures))
     port = free_port()
-    command = [sys.executable, "-m", "bench.workloads.search", env.database.url, str(path)]
+    command = [sys.executable, "-m", "bench.workloads.search", found.url, str(path)]
     server = ServerProcess(
-        "search-sql",
+        name,
         [*command, str(port), str(env.config.concurrency)],
         env=env.child_env,
-        log=env.workdir / "search-sql.log",
+        log=env.workdir / f"{name}.log",
         port=port,
     )
     env.cleanup.callback(server.stop)
     server.start()
     await server.wait_ready("/ready")
     return env.http(server.endpoint, HttpRequest("GET", "/replay"))
+
+
+@ceiling(
+    "search-sql",
+    "the statements the search service runs for the same URLs, replayed by the bare driver",
+)
+async def search_sql(env: Environment) -> OperationFactory:
+    return await _replayer(env, LISTINGS, "search-sql")
+
+
+if WITH_1M:
+
+    @ceiling(
+        "search-sql-1m",
+        f"search-sql on the {LISTINGS_1M:,}-listing catalogue",
+    )
+    async def search_sql_1m(env: Environment) -> OperationFactory:
+        return await _replayer(env, LISTINGS_1M, "search-sql-1m")
 
 
 if __name__ == "__main__":
@@ -250,4 +406,4 @@ if __name__ == "__main__":
         run = uvloop.run
     except ImportError:
         pass
-    run(_serve(database_url, loaded, int(listen_port), int(clients)))
+    run(_serve_replays(database_url, loaded, int(listen_port), int(clients)))
