@@ -15,7 +15,7 @@ import uuid
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Executable, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.database import is_sqlite
@@ -24,7 +24,7 @@ from app.core.pagination import decode_cursor, encode_cursor
 from app.models import Listing
 from app.models.base import utcnow
 from app.services.search import facets as search_facets
-from app.services.search import sql
+from app.services.search import sql, templates
 from app.services.search.postgres import PostgresSearch
 from app.services.search.query import SearchQuery, parse
 from app.services.search.sql import Plan, Position, Scope, SearchBackend, SearchFilters
@@ -113,23 +113,43 @@ async def _hits(
     session: AsyncSession, plan: Plan, after: Position | None, limit: int, with_facets: bool
 ) -> tuple[Rows, search_facets.Counts | None]:
     """Up to ``limit`` ranked candidates after ``after``, best first, and, if asked, the counts:
-    both read from one walk of the newest matches."""
-    if not with_facets:
-        window = sql.window(plan, sql.RANKED_CANDIDATES, scored=True)
-        hits = [
-            (int(seq), int(score))
-            for seq, score in await session.execute(
-                sql.ranked_hits(window, after=after, limit=limit)
-            )
-        ]
-        return await _listings(session, hits), None
-    size = max(sql.RANKED_CANDIDATES, sql.COUNTED_RESULTS + 1)
-    window = sql.window(plan, size, scored=True)
-    stmt = search_facets.facet_counts(
-        plan, window, hits=sql.ranked_hits(window, after=after, limit=limit)
+    both read from one search of the newest matches."""
+    size = max(sql.RANKED_CANDIDATES, sql.COUNTED_RESULTS + 1 if with_facets else 0)
+
+    def build(template: Plan) -> Executable:
+        window = sql.window(template, size, scored=True)
+        position = None if after is None else templates.position()
+        hits = sql.ranked_hits(window, after=position, limit=limit)
+        return search_facets.facet_counts(template, window, facets=with_facets, hits=hits)
+
+    shape = (
+        "hits",
+        size,
+        with_facets,
+        after is None,
+        limit,
+        sql.RANKED_CANDIDATES,
+        sql.COUNTED_RESULTS,
     )
-    counts, hits = search_facets.read((await session.execute(stmt)).all())
-    return await _listings(session, hits), counts
+    stmt = templates.statement(plan, shape, build)
+    params = templates.values(plan, after=after)
+    counts, hits = search_facets.read((await session.execute(stmt, params)).all())
+    return await _listings(session, hits), counts if with_facets else None
+
+
+async def _counts(session: AsyncSession, plan: Plan) -> search_facets.Counts:
+    """The number of results and, per facet, the number of results for each value (most
+    frequent first), counted over the most recent ``COUNTED_RESULTS`` results."""
+    size = sql.COUNTED_RESULTS + 1
+
+    def build(template: Plan) -> Executable:
+        window = sql.window(template, size, scored=False)
+        return search_facets.facet_counts(template, window)
+
+    stmt = templates.statement(plan, ("counts", size), build)
+    params = templates.values(plan)
+    counts, _ = search_facets.read((await session.execute(stmt, params)).all())
+    return counts
 
 
 async def _ranked(
@@ -181,7 +201,7 @@ async def _page(
     else:
         rows = await _ordered(session, plan, after, limit)
     if with_facets and counts is None:
-        counts = await search_facets.count(session, plan)
+        counts = await _counts(session, plan)
     if len(rows) <= limit:
         return rows, None, counts
     rows = rows[:limit]

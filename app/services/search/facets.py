@@ -28,7 +28,6 @@ from sqlalchemy import (
     true,
     union_all,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.services.search import sql
 from app.services.search.sql import FACETS, Plan
@@ -48,20 +47,33 @@ def _grouped(matched: CTE, facet: str, value: Any, *where: ColumnElement[bool]) 
 
 
 def facet_counts(
-    plan: Plan, window: CTE, *, hits: Select[Any] | None = None
+    plan: Plan, window: CTE, *, facets: bool = True, hits: Select[Any] | None = None
 ) -> CompoundSelect[Any]:
-    """(facet, value, count) rows over the ``COUNTED_RESULTS`` newest rows of ``window`` (which
-    holds at least one more when more results exist), plus ("total", NULL, number counted) and
-    ("more", NULL, 1 if more results exist else 0). With ``hits`` (seq, score rows), also one
-    ("hit", seq, score) row each: a page's ranked hits and its counts from one walk."""
-    matched = sql.newest_of(window, sql.COUNTED_RESULTS).cte("matched").prefix_with("MATERIALIZED")
+    """With ``facets``, (facet, value, count) rows over the ``COUNTED_RESULTS`` newest rows of
+    ``window`` (which holds at least one more when more results exist), ("total", NULL, number
+    counted) and ("more", NULL, 1 if more results exist
+    else 0); with ``hits`` (seq, score rows), one ("hit", seq, score) row each: a page's ranked
+    hits and its counts from one search of the newest matches."""
+    parts: list[Select[Any]] = []
+    if facets:
+        parts += _counted(plan, window)
+    if hits is not None:
+        page = hits.subquery("page")
+        parts.append(select(literal("hit"), cast(page.c.seq, String), page.c.score))
+    return union_all(*parts)
+
+
+def _counted(plan: Plan, window: CTE) -> list[Select[Any]]:
+    matched = sql.newest_of(window, sql.COUNTED_RESULTS).cte("matched")
+    matched = matched.prefix_with("MATERIALIZED")
     beyond = sql.newest_of(window, sql.COUNTED_RESULTS + 1).offset(sql.COUNTED_RESULTS)
     c = matched.c
     # A level-1 field counts its level-2 fields too, as the st_field filter selects them.
     level1 = func.substr(c.st_field, literal_column("1"), literal_column("1"))
     elements = plan.backend.elements(c.transaction_types)
     parts = [_grouped(matched, name, c[name]) for name in _PLAIN]
-    parts += [
+    return [
+        *parts,
         _grouped(matched, "st_field", level1, c.st_field.is_not(None)),
         _grouped(matched, "st_field", c.st_field, func.length(c.st_field) > 1),
         _grouped(matched, "transaction_type", elements.c.value).join_from(
@@ -70,10 +82,6 @@ def facet_counts(
         select(literal("total"), cast(None, String), func.count()).select_from(matched),
         select(literal("more"), cast(None, String), func.count()).select_from(beyond.subquery()),
     ]
-    if hits is not None:
-        page = hits.subquery("page")
-        parts.append(select(literal("hit"), cast(page.c.seq, String), page.c.score))
-    return union_all(*parts)
 
 
 @dataclass
@@ -95,7 +103,7 @@ def read(rows: Sequence[Row[Any]]) -> tuple[Counts, list[tuple[int, int]]]:
             more = int(n)
         elif facet == "hit":
             hits.append((int(value), int(n)))
-        elif value is not None:
+        elif facet in counts and value is not None:
             counts[facet][str(value)] = int(n)
     ordered = {
         name: dict(sorted(values.items(), key=lambda item: (-item[1], item[0])))
@@ -103,11 +111,3 @@ def read(rows: Sequence[Row[Any]]) -> tuple[Counts, list[tuple[int, int]]]:
     }
     hits.sort(key=lambda hit: (-hit[1], -hit[0]))
     return Counts(total, not more, ordered), hits
-
-
-async def count(session: AsyncSession, plan: Plan) -> Counts:
-    """The number of results and, per facet, the number of results for each value (most
-    frequent first), counted over the most recent ``COUNTED_RESULTS`` results."""
-    window = sql.window(plan, sql.COUNTED_RESULTS + 1, scored=False)
-    counts, _ = read((await session.execute(facet_counts(plan, window))).all())
-    return counts

@@ -141,7 +141,9 @@ def _st_field(codes: Sequence[str]) -> ColumnElement[bool]:
 def _visible(scope: Scope) -> ColumnElement[bool]:
     if scope.is_admin:
         return true()
-    own = Listing.organisation_id == scope.organisation_id if scope.organisation_id else false()
+    own: ColumnElement[bool] = false()
+    if scope.organisation_id is not None:
+        own = Listing.organisation_id == scope.organisation_id
     return or_(Listing.status != "withdrawn", own)
 
 
@@ -225,7 +227,8 @@ def window(plan: Plan, size: int, *, scored: bool) -> CTE:
     ]
     if scored:
         columns.append(score(plan.query).label("score"))
-    return newest(plan, *columns, limit=size).cte("window").prefix_with("MATERIALIZED")
+    found = newest(plan, *columns, limit=size)
+    return found.cte("window").prefix_with("MATERIALIZED")
 
 
 def newest_of(rows: CTE, size: int) -> Select[Any]:
