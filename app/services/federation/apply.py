@@ -28,7 +28,7 @@ from app.models.base import utcnow
 from app.schemas.listing import DEFAULT_LIFETIME
 from app.schemas.sync import ItemError, OwnerRef, SourceRef, SyncRecord
 from app.services import vocabularies
-from app.services.federation import duplicates, feed, owners
+from app.services.federation import duplicates, feed, origins, owners
 from app.services.listings import records as listings
 
 APPLIED = frozenset({"created", "updated", "deleted"})
@@ -49,6 +49,7 @@ def rejected(code: str, loc: list[str | int], msg: str, http_status: int) -> Out
 
 
 LISTINGS = cast(Table, Listing.__table__)
+CHANGES = cast(Table, ChangeEntry.__table__)
 RecordKey = tuple[str, str]
 # The advisory-lock namespace of synced records' keys (two-key form: apart from other locks).
 LOCK_SPACE = 7_001
@@ -109,26 +110,28 @@ async def look_up(
     keys = sorted({(s.exchange, s.source_id) for s in sources})
     await lock_records(session, keys)
     if keys:
-        origin = feed.keyed_by_origin(Listing.origin_exchange, Listing.origin_id, keys)
+        postgres = not is_sqlite(session)
+        columns = [LISTINGS.c.id, LISTINGS.c.version, LISTINGS.c.content_hash]
         rows = await session.execute(
-            _stored_columns()
-            .add_columns(Listing.origin_exchange, Listing.origin_id)
-            .where(origin)
-            .order_by(Listing.origin_exchange, Listing.origin_id)
-            .with_for_update()
+            origins.rows(
+                LISTINGS,
+                [*columns, LISTINGS.c.origin_exchange, LISTINGS.c.origin_id],
+                keys,
+                postgres=postgres,
+                lock=True,
+            )
         )
         stored = {(row.origin_exchange, row.origin_id): row for row in rows}
-        entry = feed.keyed_by_origin(ChangeEntry.origin_exchange, ChangeEntry.origin_id, keys)
+        entry = [CHANGES.c.listing_id, CHANGES.c.version]
         graves = await session.execute(
-            select(
-                ChangeEntry.listing_id,
-                ChangeEntry.version,
-                ChangeEntry.origin_exchange,
-                ChangeEntry.origin_id,
+            origins.rows(
+                CHANGES,
+                [*entry, CHANGES.c.origin_exchange, CHANGES.c.origin_id],
+                keys,
+                postgres=postgres,
+                where=(CHANGES.c.op == "delete",),
+                lock=True,
             )
-            .where(ChangeEntry.op == "delete", entry)
-            .order_by(ChangeEntry.origin_exchange, ChangeEntry.origin_id)
-            .with_for_update()
         )
         buried = {(row.origin_exchange, row.origin_id): row for row in graves}
         lookups.records = {key: (stored.get(key), buried.get(key)) for key in keys}

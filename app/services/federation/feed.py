@@ -12,7 +12,6 @@ the same server cannot write here and do not hold the feed back). SQLite writers
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,7 +22,6 @@ from sqlalchemy import (
     ColumnElement,
     Table,
     Text,
-    and_,
     cast,
     delete,
     func,
@@ -46,6 +44,7 @@ from app.models.base import utcnow
 from app.models.listing import LOCAL_EXCHANGE
 from app.schemas.listing import METADATA_VERSION
 from app.schemas.sync import Change, ChangePage, FeedRecord, FeedSource
+from app.services.federation import origins
 from app.services.listings.projection import listing_fields
 
 CHANGES = typing_cast(Table, ChangeEntry.__table__)
@@ -136,28 +135,14 @@ async def record(
     )
 
 
-def keyed_by_origin(
-    exchange: Any, origin_id: Any, keys: Iterable[tuple[str, str]]
-) -> ColumnElement[bool]:
-    """Rows of these (origin exchange, origin id) keys: an ``IN`` list of ids per exchange.
-
-    PostgreSQL plans a list of row values as one index scan per row (a 500-key batch spent
-    over 100 ms planning); a list of scalars is one array scan, planned at once.
-    """
-    ids: dict[str, set[str]] = {}
-    for origin, key in keys:
-        ids.setdefault(origin, set()).add(key)
-    return or_(*(and_(exchange == ex, origin_id.in_(sorted(ids[ex]))) for ex in sorted(ids)))
-
-
 async def record_many(session: AsyncSession, entries: list[dict[str, Any]]) -> None:
     """``record`` for many records at once, in order (two statements): each entry names
     ``op``, ``listing_id``, ``origin_exchange``, ``origin_id`` and ``version``."""
     if not entries:
         return
     keys = [(e["origin_exchange"], e["origin_id"]) for e in entries]
-    origin = keyed_by_origin(ChangeEntry.origin_exchange, ChangeEntry.origin_id, keys)
-    await session.execute(delete(ChangeEntry).where(origin))
+    postgres = not is_sqlite(session)
+    await session.execute(origins.delete_rows(delete(CHANGES), CHANGES, keys, postgres=postgres))
     xid = 0 if is_sqlite(session) else await session.scalar(select(_writer_xid(session)))
     now = utcnow()
     rows = [{**entry, "xid": xid, "changed_at": now} for entry in entries]

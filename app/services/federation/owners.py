@@ -20,9 +20,10 @@ from typing import Any, cast
 from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.database import is_sqlite
 from app.models import Organisation
 from app.schemas.sync import OwnerRef
-from app.services.federation import feed
+from app.services.federation import origins
 from app.services.search.folding import search_key
 
 ORGANISATIONS = cast(Table, Organisation.__table__)
@@ -73,16 +74,22 @@ async def _tax_codes(session: AsyncSession, codes: list[str]) -> dict[str, Owner
 async def _names(session: AsyncSession, keys: list[OwnerKey]) -> dict[OwnerKey, OwnerRow]:
     if not keys:
         return {}
-    columns = (Organisation.origin_exchange, Organisation.name_key, Organisation.kind)
     named = [(exchange, name) for _, exchange, name, _ in keys]
-    rows = await session.execute(
-        select(Organisation.id, Organisation.province, *columns)
-        .where(feed.keyed_by_origin(Organisation.origin_exchange, Organisation.name_key, named))
-        .order_by(Organisation.created_at.desc(), Organisation.id.desc())
+    columns = [ORGANISATIONS.c[name] for name in ("id", "province", "created_at")]
+    query = origins.rows(
+        ORGANISATIONS,
+        [*columns, *(ORGANISATIONS.c[name] for name in ("origin_exchange", "name_key", "kind"))],
+        named,
+        postgres=not is_sqlite(session),
+        key="name_key",
     )
-    # Newest first, so that the oldest of a name is the one kept.
+    rows = sorted(await session.execute(query), key=lambda row: (row.created_at, row.id))
+    # Oldest last, so that the oldest of a name is the one kept.
     wanted = set(keys)
-    found = {("name", ex, nk, kind): (org_id, prov) for org_id, prov, ex, nk, kind in rows}
+    found = {
+        ("name", row.origin_exchange, row.name_key, row.kind): (row.id, row.province)
+        for row in reversed(rows)
+    }
     return {key: row for key, row in found.items() if key in wanted}
 
 
