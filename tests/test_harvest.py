@@ -61,6 +61,34 @@ async def test_harvest_applies_every_page_with_the_peer_as_origin(session: Async
     assert exchange.applied == 5 and exchange.last_success_at is not None
 
 
+async def test_a_page_fetched_ahead_is_dropped_when_the_checkpoint_moved(
+    session: AsyncSession,
+) -> None:
+    """The next page is fetched while one is applied; if the checkpoint is moved meanwhile
+    (here: by another harvest of the peer), the harvest pages on from where it stands."""
+    await register_peer(session)
+    peer = FakePeer([change(i + 1, "upsert", f"r{i}", 1) for i in range(4)])
+    moved: list[int] = []
+
+    async def move_on(pages: int, counts: Any) -> None:
+        if not moved:
+            moved.append(pages)
+            exchange = await _exchange(session)
+            exchange.harvest_cursor = "3"
+            await session.commit()
+
+    async with peer.client() as client:
+        report = await harvest.harvest(
+            session, "HN", client=client, secret=_secret(), own=OWN, page_size=2, on_page=move_on
+        )
+    sinces = [r.url.params.get("since") for r in peer.requests if r.url.path.endswith("changes")]
+    # The page from "2" was fetched ahead and dropped: the checkpoint had moved on to "3".
+    assert sinces == [None, "2", "3"]
+    assert report.pages == 2 and report.counts == {"applied": 3}
+    assert sorted(await _listings(session)) == ["r0", "r1", "r3"]
+    assert (await _exchange(session)).harvest_cursor == "4"
+
+
 async def test_a_record_expired_at_the_peer_is_harvested_as_expired(
     session: AsyncSession,
 ) -> None:

@@ -2,13 +2,18 @@
 
 Each page is applied with the version rules of ``sync_apply`` and committed together with the
 new checkpoint and the peer's health, so a harvest resumes from the last committed page after
-any failure and holds at most one page in memory. The harvest is the job's own unit of work:
-``harvest()`` commits once per page, which no other service does. Records keep their origin;
-a change whose origin is this instance is skipped, so nothing echoes back to where it began.
+any failure. While a page is applied the next one is fetched, so at most two pages are in
+memory; a page fetched ahead is used only if the checkpoint stands where it starts, and a failure
+to fetch it surfaces after the page before it has committed. The harvest is the job's own
+unit of work: ``harvest()`` commits once per page, which no other service does. Records keep
+their origin; a change whose origin is this instance is skipped, so nothing echoes back to
+where it began.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -194,32 +199,60 @@ async def harvest(
     peer = peer_of(exchange, secret=secret)
     await session.commit()  # no transaction is held across network calls
     bearer = [await token(client, peer)]
-    while True:
-        since = exchange.harvest_cursor
-        page = await _page(client, peer, bearer, since=since, limit=page_size)
-        await begin_write(session)
-        await session.refresh(exchange, with_for_update=True)
-        if lease_seconds is not None:
-            exchange.harvest_lease_until = utcnow() + timedelta(seconds=lease_seconds)
-        if exchange.harvest_cursor != since:
-            await session.commit()  # another harvest of this peer moved on: follow it
-            continue
-        if page is None:
-            if reset:
-                raise FeedLoop("The peer refused its own start of feed (410)")
-            # Behind the peer's tombstone horizon: start again; nothing is deleted by absence.
-            exchange.harvest_cursor, reset = None, True
+    ahead: _Ahead | None = None
+    try:
+        while True:
+            since = exchange.harvest_cursor
+            if ahead is not None and ahead.since == since:
+                page = await ahead.task
+            else:
+                if ahead is not None:
+                    await ahead.cancel()  # fetched from where the harvest no longer stands
+                page = await _page(client, peer, bearer, since=since, limit=page_size)
+            ahead = None
+            await begin_write(session)
+            await session.refresh(exchange, with_for_update=True)
+            if lease_seconds is not None:
+                exchange.harvest_lease_until = utcnow() + timedelta(seconds=lease_seconds)
+            if exchange.harvest_cursor != since:
+                await session.commit()  # another harvest of this peer moved on: follow it
+                continue
+            if page is None:
+                if reset:
+                    raise FeedLoop("The peer refused its own start of feed (410)")
+                # Behind the peer's tombstone horizon: start again; nothing is deleted by absence.
+                exchange.harvest_cursor, reset = None, True
+                await session.commit()
+                continue
+            check_progress(page, since=since, seen=seen)
+            if page.has_more:
+                # The next page is fetched while this one is applied.
+                task = _page(client, peer, bearer, since=page.next_cursor, limit=page_size)
+                ahead = _Ahead(page.next_cursor, asyncio.ensure_future(task))
+            counts = await harvest_page.apply_page(session, exchange, page, own=own)
             await session.commit()
-            continue
-        check_progress(page, since=since, seen=seen)
-        counts = await harvest_page.apply_page(session, exchange, page, own=own)
-        await session.commit()
-        report.pages += 1
-        report.counts.update(counts)
-        report.cursor = page.next_cursor
-        await _call(on_page, report.pages, counts)
-        if not page.has_more:
-            return report
+            report.pages += 1
+            report.counts.update(counts)
+            report.cursor = page.next_cursor
+            await _call(on_page, report.pages, counts)
+            if not page.has_more:
+                return report
+    finally:
+        if ahead is not None:
+            await ahead.cancel()
+
+
+@dataclass
+class _Ahead:
+    """A page being fetched before it is needed, from the cursor ``since``."""
+
+    since: str | None
+    task: asyncio.Future[HarvestedPage | None]
+
+    async def cancel(self) -> None:
+        self.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await self.task
 
 
 async def record_failure(
