@@ -41,6 +41,7 @@ async def _codes(only: str | None) -> list[str]:
 
 async def _harvest(code: str) -> bool:
     from app.context import AppContext
+    from app.core import heap
     from app.core.config import get_settings
     from app.services.federation import harvest, harvest_jobs
 
@@ -48,6 +49,7 @@ async def _harvest(code: str) -> bool:
         typer.echo(_line(code, page, counts))
 
     ctx = AppContext.from_settings(get_settings())
+    heap.settle()
     try:
         async with ctx.sessionmaker() as session:
             report = await harvest_jobs.run(session, code, on_page=progress)

@@ -46,7 +46,7 @@ from app.api import (
     webhooks,
 )
 from app.context import AppContext
-from app.core import lookups
+from app.core import heap, lookups
 from app.core.config import Settings, get_settings
 from app.core.errors import install_error_handlers
 from app.core.logging import configure_logging
@@ -87,6 +87,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     worker_task = None
     if ctx.settings.jobs.in_process:
         worker_task = asyncio.create_task(Worker(ctx).run(stop))
+    heap.settle()
     try:
         yield
     finally:
