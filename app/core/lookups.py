@@ -35,7 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapper, make_transient_to_detached
 from sqlalchemy.pool import QueuePool
 
-from app.core.errors import DatabaseBusy
+from app.core.errors import CONNECT_ERRORS, DatabaseBusy, DatabaseUnavailable
 
 Processor = Callable[[Any], Any] | None
 READER_BUSY_TIMEOUT_MS = 1000
@@ -166,8 +166,15 @@ class _PostgresChannel:
         await self._dialect.setup_asyncpg_jsonb_codec(_Adapted(conn))
 
     async def fetch(self, compiled: _Compiled, parameters: tuple[Any, ...]) -> list[Any]:
-        pool = await self._pool()
-        return list(await pool.fetch(compiled.sql, *parameters))
+        import asyncpg
+
+        try:
+            pool = await self._pool()
+            return list(await pool.fetch(compiled.sql, *parameters))
+        except (*CONNECT_ERRORS, OSError, TimeoutError, asyncpg.InterfaceError) as exc:
+            # The server is gone or going: a connection the pool held died with it, or none
+            # can be made. The pool drops dead connections; the next lookup makes new ones.
+            raise DatabaseUnavailable() from exc
 
     async def close(self) -> None:
         loop = asyncio.get_running_loop()
