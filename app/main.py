@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.telemetry import TelemetryConfig
 
 from app import handlers  # noqa: F401  (registers the job handlers the worker runs)
 from app.api import (
@@ -98,6 +99,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await ctx.engine.dispose()
 
 
+def _telemetry(enabled: bool) -> TelemetryConfig:
+    return {"tracing": enabled, "metrics": enabled, "logs": enabled}
+
+
 def create_app(settings: Settings | None = None, *, context: AppContext | None = None) -> FastAPI:
     settings = settings or get_settings()
     ctx = context or AppContext.from_settings(settings)
@@ -111,11 +116,14 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
         # /docs and /redoc come from app.web, with their assets served here (no CDN).
         docs_url=None,
         redoc_url=None,
+        telemetry=_telemetry(settings.http.opentelemetry),
     )
     app.state.ctx = ctx
     install_error_handlers(app)
     app.add_exception_handler(idempotency.StoredResponse, idempotency.replay_handler)
-    # Routes are matched in this order, one by one: the most requested come first.
+    # Routes are matched in this order, one by one: the most requested come first. Each router's
+    # routes join the application's own list (they carry their prefix, tags and route class):
+    # an included router is matched as a nested router, twice per request, at every request.
     for module in (
         listings,
         users,
@@ -149,7 +157,7 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
         discovery,
         watchlists,
     ):
-        app.include_router(module.router)
+        app.router.routes.extend(module.router.routes)
     pages.install(app)
     if settings.http.cors_origins:
         app.add_middleware(

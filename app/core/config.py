@@ -51,6 +51,9 @@ class HttpSettings(BaseModel):
     max_body_bytes: int = 1_048_576
     cors_origins: list[str] = Field(default_factory=list)
     idempotency_ttl_hours: int = 24
+    # FastAPI's native OpenTelemetry (traces, metrics and logs to the globally configured
+    # providers). Off, it costs nothing per request; the service's own metrics are at /metrics.
+    opentelemetry: bool = False
 
 
 class JobSettings(BaseModel):

@@ -26,10 +26,21 @@ class Metrics:
         self.jobs = Gauge(
             "techx_jobs", "Jobs in the queue by status", ["status"], registry=self.registry
         )
+        # The labelled series of each (method, route, status) seen, found without building
+        # and hashing their labels on every request. Bounded: routes are templates, not paths.
+        self._series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
-        self.requests.labels(method, route, str(status)).inc()
-        self.latency.labels(method, route).observe(seconds)
+        key = (method, route, status)
+        series = self._series.get(key)
+        if series is None:
+            series = (
+                self.requests.labels(method, route, str(status)),
+                self.latency.labels(method, route),
+            )
+            self._series[key] = series
+        series[0].inc()
+        series[1].observe(seconds)
 
     def set_job_depth(self, counts: dict[str, int]) -> None:
         for status in ("queued", "running", "done", "dead"):
