@@ -64,7 +64,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--listings-1m",
         action="store_true",
-        help="search workload on 1,000,000 listings instead of 100,000 (long seeding)",
+        help="search-1m and search-sql-1m: the search workload on 1,000,000 listings as well as"
+        " on 100,000 (long seeding)",
     )
     return parser
 
