@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from app.context import AppContext
+from app.services.search import engine
 from app.services.search import sql as search_sql
 from tests import listing_helpers as lh
 
@@ -151,3 +152,39 @@ async def test_counts_beyond_the_limit_follow_the_filters(
     narrower = await lh.search(client, q=marker, kind="offer", trl_max=2)
     assert narrower["total"] == 2
     assert narrower["total_exact"] is True
+
+
+async def _pages(client, **params) -> list[dict]:
+    """Every page of a search, cursor after cursor, without the cursors (they hold the time)."""
+    pages = [await lh.search(client, **params)]
+    while pages[-1]["next_cursor"]:
+        pages.append(await lh.search(client, **params, cursor=pages[-1]["next_cursor"]))
+    return [{**page, "next_cursor": bool(page["next_cursor"])} for page in pages]
+
+
+async def test_recent_rows_first_give_the_results_of_the_whole_catalogue(
+    client, session, ctx: AppContext, monkeypatch
+) -> None:
+    """Searching recent rows first (from a span of 2 rows here, on both databases) returns what
+    searching everything returns: a span whose window is not full is widened."""
+    monkeypatch.setattr(search_sql, "COUNTED_RESULTS", 3)
+    monkeypatch.setattr(search_sql, "RANKED_CANDIDATES", 4)
+    _, _, org = await lh.author(client, session, ctx)
+    marker = f"moi{uuid.uuid4().hex[:8]}"
+    rows = []
+    for n in range(12):
+        # Matches interleaved with rows of other words; two match twice (a higher score).
+        words = [marker, marker] if n in (3, 8) else [marker]
+        rows.append(lh.row(org.id, keywords=words, trl=1 + n % 9, kind="offer"))
+        rows.append(lh.row(org.id, keywords=[f"khac{uuid.uuid4().hex[:8]}"], kind="request"))
+    await lh.bulk_insert(session, rows)
+    backend = type(engine.backend_for(session))
+    monkeypatch.setattr(backend, "recent_first", False)
+    everything = await _pages(client, q=marker, limit=2)
+    monkeypatch.setattr(backend, "recent_first", True)
+    monkeypatch.setattr(engine, "FIRST_SPAN", 2)
+    recent_first = await _pages(client, q=marker, limit=2)
+    assert recent_first == everything
+    assert [page["total"] for page in everything] == [3] * 6
+    assert sum(len(page["items"]) for page in everything) == 12
+    assert everything[0]["facets"]["kind"] == {"offer": 3}

@@ -12,7 +12,8 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Hashable
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import Executable, func, select
@@ -91,6 +92,12 @@ async def _snapshot(session: AsyncSession) -> Snapshot:
     return Snapshot(high_water=int(high_water or 0), now=utcnow())
 
 
+# The rows (by seq) a search looks among first, and how much wider a next span may be
+# (``_window``).
+FIRST_SPAN = 25_000
+MAX_GROWTH = 16
+
+
 async def _floor(session: AsyncSession, plan: Plan) -> int | None:
     """The lowest ranked seq when the candidate set is full (older matches exist unscored)."""
     count, lowest = (await session.execute(sql.candidate_floor(plan))).one()
@@ -98,6 +105,39 @@ async def _floor(session: AsyncSession, plan: Plan) -> int | None:
 
 
 Rows = list[tuple[Listing, int]]
+
+
+async def _window(
+    session: AsyncSession,
+    plan: Plan,
+    size: int,
+    shape: Hashable,
+    build: Callable[[Plan], Executable],
+    after: Position | None = None,
+) -> tuple[search_facets.Counts, list[tuple[int, int]]]:
+    """The counts and hits of the statement ``build`` makes around a window of ``size`` rows,
+    found among recent rows first.
+
+    A window (the newest results, up to its size) found among recent rows is the whole
+    catalogue's when it is full: every result it lacks is older than all it holds. So a broad
+    query reads the rows of its recent matches only. When the window is not full, the number
+    it holds predicts the span that would fill it, and the search is run again over that
+    span (at least twice, at most ``MAX_GROWTH`` times as wide), until a window is full or the
+    span covers the catalogue. Backends that find the newest matches without collecting the
+    others (``recent_first`` false) search the whole catalogue at once.
+    """
+    span = FIRST_SPAN if plan.backend.recent_first else None
+    while True:
+        above = plan.snapshot.high_water - span if span is not None else 0
+        attempt = replace(plan, above=above) if above > 0 else plan
+        stmt = templates.statement(attempt, shape, build)
+        params = templates.values(attempt, after=after)
+        counts, hits = search_facets.read((await session.execute(stmt, params)).all())
+        if attempt.above is None or counts.window >= size:
+            return counts, hits
+        assert span is not None
+        growth = 1.5 * size / max(counts.window, 1)
+        span = int(span * min(MAX_GROWTH, max(2.0, growth)))
 
 
 async def _listings(session: AsyncSession, hits: list[tuple[int, int]]) -> Rows:
@@ -131,9 +171,7 @@ async def _hits(
         sql.RANKED_CANDIDATES,
         sql.COUNTED_RESULTS,
     )
-    stmt = templates.statement(plan, shape, build)
-    params = templates.values(plan, after=after)
-    counts, hits = search_facets.read((await session.execute(stmt, params)).all())
+    counts, hits = await _window(session, plan, size, shape, build, after)
     return await _listings(session, hits), counts if with_facets else None
 
 
@@ -146,9 +184,7 @@ async def _counts(session: AsyncSession, plan: Plan) -> search_facets.Counts:
         window = sql.window(template, size, scored=False)
         return search_facets.facet_counts(template, window)
 
-    stmt = templates.statement(plan, ("counts", size), build)
-    params = templates.values(plan)
-    counts, _ = search_facets.read((await session.execute(stmt, params)).all())
+    counts, _ = await _window(session, plan, size, ("counts", size), build)
     return counts
 
 

@@ -49,12 +49,15 @@ def _grouped(matched: CTE, facet: str, value: Any, *where: ColumnElement[bool]) 
 def facet_counts(
     plan: Plan, window: CTE, *, facets: bool = True, hits: Select[Any] | None = None
 ) -> CompoundSelect[Any]:
-    """With ``facets``, (facet, value, count) rows over the ``COUNTED_RESULTS`` newest rows of
-    ``window`` (which holds at least one more when more results exist), ("total", NULL, number
-    counted) and ("more", NULL, 1 if more results exist
-    else 0); with ``hits`` (seq, score rows), one ("hit", seq, score) row each: a page's ranked
-    hits and its counts from one search of the newest matches."""
-    parts: list[Select[Any]] = []
+    """("window", NULL, the rows ``window`` holds); with ``facets``, (facet, value, count) rows
+    over the ``COUNTED_RESULTS`` newest rows of ``window`` (which holds at least one more when
+    more results exist), ("total", NULL, number counted) and ("more", NULL, 1 if more results
+    exist else 0); with ``hits`` (seq, score rows), one ("hit", seq, score) row each: a page's
+    ranked hits and its counts from one search of the newest matches."""
+    # ("window", NULL, rows in the window): whether it holds as many rows as it may.
+    parts: list[Select[Any]] = [
+        select(literal("window"), cast(None, String), func.count()).select_from(window)
+    ]
     if facets:
         parts += _counted(plan, window)
     if hits is not None:
@@ -89,15 +92,18 @@ class Counts:
     total: int
     exact: bool  # false: more results exist than ``total``, the number counted
     facets: dict[str, dict[str, int]]
+    window: int = 0  # the rows the window held
 
 
 def read(rows: Sequence[Row[Any]]) -> tuple[Counts, list[tuple[int, int]]]:
     """The counts and the (seq, score) hits, best first, of ``facet_counts`` rows."""
     counts: dict[str, dict[str, int]] = {name: {} for name in FACETS}
-    total = more = 0
+    total = more = window = 0
     hits: list[tuple[int, int]] = []
     for facet, value, n in rows:
-        if facet == "total":
+        if facet == "window":
+            window = int(n)
+        elif facet == "total":
             total = int(n)
         elif facet == "more":
             more = int(n)
@@ -110,4 +116,4 @@ def read(rows: Sequence[Row[Any]]) -> tuple[Counts, list[tuple[int, int]]]:
         for name, values in counts.items()
     }
     hits.sort(key=lambda hit: (-hit[1], -hit[0]))
-    return Counts(total, not more, ordered), hits
+    return Counts(total, not more, ordered, window), hits

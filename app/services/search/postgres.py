@@ -79,30 +79,48 @@ def _phrase(text: SQLColumnExpression[str], phrase: str) -> Select[tuple[int]]:
 
 class PostgresSearch:
     name = "postgresql"
+    # The matches are collected (and their rows read) before the newest are kept: bounding
+    # them to recent rows first bounds that work (``engine.RECENT_SPANS``).
+    recent_first = True
 
     async def prepare(self, session: AsyncSession) -> None:
         # The ranking and facet statements are short, but their many CASE terms push their
         # estimated cost over jit_above_cost: compiling them would cost more than running them.
+        # A kept statement's plan is made for its values each time: a generic plan (chosen after
+        # a few executions of a prepared statement) cannot tell a span of recent rows from the
+        # whole catalogue, and took minutes where the plan for the values takes milliseconds.
         await session.execute(text("SET LOCAL jit = off"))
+        await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
-    def newest(self, stmt: Select[Any], query: SearchQuery, limit: int) -> Select[Any]:
+    def newest(
+        self,
+        stmt: Select[Any],
+        query: SearchQuery,
+        limit: int,
+        *,
+        bounds: Sequence[ColumnElement[bool]] = (),
+    ) -> Select[Any]:
         """The matches' seqs collected first (a fence), then the newest ``limit`` of them, and
         only then ``stmt``'s columns for those: walking the primary key newest first and testing
         each row would recompute its tsvector, far slower than the GIN lookups followed by a
         top-N sort."""
         filters = [] if stmt.whereclause is None else [stmt.whereclause]
-        fenced = select(Listing.seq).where(*filters, self.matches(query))
+        fenced = select(Listing.seq).where(*filters, self.matches(query, bounds))
         matches = fenced.cte("matches").prefix_with("MATERIALIZED")
         newest = select(matches.c.seq).order_by(matches.c.seq.desc()).limit(limit)
         return stmt.where(Listing.seq.in_(newest.scalar_subquery()))
 
-    def matches(self, query: SearchQuery) -> ColumnElement[bool]:
+    def matches(
+        self, query: SearchQuery, bounds: Sequence[ColumnElement[bool]] = ()
+    ) -> ColumnElement[bool]:
+        """Rows matching ``query``; ``bounds`` (conditions on seq) limit the sets of rows
+        computed apart from the rest of the statement."""
         split = [_split(concept, query.accents) for concept in query.concepts]
         if all(" " not in phrase for folded, exact in split for phrase in folded + exact):
             return self._all_words(split)
         # With a phrase somewhere, every concept is the set of rows it finds, each set computed on
         # its own from the indexes: tested row by row, a tsvector is recomputed for each row.
-        return and_(*(Listing.seq.in_(self._rows(*phrases)) for phrases in split))
+        return and_(*(Listing.seq.in_(self._rows(*phrases, bounds)) for phrases in split))
 
     def _all_words(self, split: list[tuple[list[str], list[str]]]) -> ColumnElement[bool]:
         """Concepts of single words: those read from one text joined with ``&`` into one GIN
@@ -124,16 +142,19 @@ class PostgresSearch:
         texts = ((Listing.search_text, folded, True), (Listing.exact_text, exact, False))
         return or_(*(_words(column, words, f) for column, words, f in texts if words))
 
-    def _rows(self, folded: list[str], exact: list[str]) -> Select[tuple[int]]:
-        """The rows any form of a concept finds, words and phrases alike. ``OFFSET 0`` keeps the
-        planner from folding it into a join that tests the concept row by row."""
+    def _rows(
+        self, folded: list[str], exact: list[str], bounds: Sequence[ColumnElement[bool]]
+    ) -> Select[tuple[int]]:
+        """The rows any form of a concept finds, words and phrases alike, within ``bounds``.
+        ``OFFSET 0`` keeps the planner from folding it into a join that tests the concept row
+        by row."""
         arms: list[Select[tuple[int]]] = []
         texts = ((Listing.search_text, folded, True), (Listing.exact_text, exact, False))
         for column, phrases, is_folded in texts:
             words = [phrase for phrase in phrases if " " not in phrase]
             if words:
-                arms.append(select(Listing.seq).where(_words(column, words, is_folded)))
-            arms += [_phrase(column, phrase) for phrase in phrases if " " in phrase]
+                arms.append(select(Listing.seq).where(_words(column, words, is_folded), *bounds))
+            arms += [_phrase(column, phrase).where(*bounds) for phrase in phrases if " " in phrase]
         found = union_all(*arms).subquery("found")
         return select(found.c.seq).offset(0)
 

@@ -54,14 +54,24 @@ FACETS = (
 
 class SearchBackend(Protocol):
     name: str
+    # Whether the newest matches are found faster among recent rows first (``engine``).
+    recent_first: bool
 
     async def prepare(self, session: AsyncSession) -> None:
         """Session settings for the search statements, run once per search."""
 
-    def newest(self, stmt: Select[Any], query: SearchQuery, limit: int) -> Select[Any]:
+    def newest(
+        self,
+        stmt: Select[Any],
+        query: SearchQuery,
+        limit: int,
+        *,
+        bounds: Sequence[ColumnElement[bool]] = (),
+    ) -> Select[Any]:
         """``stmt`` (columns of listings, filtered) narrowed to the ``limit`` most recent
         matches of ``query``, in no particular order. Its columns are computed for those rows
-        only."""
+        only. ``bounds``: the range of seq ``stmt`` is limited to, for the backend to apply
+        wherever it collects matches."""
 
     def matches(self, query: SearchQuery) -> ColumnElement[bool]: ...
 
@@ -115,6 +125,9 @@ class Plan:
     filters: SearchFilters
     snapshot: Snapshot
     scope: Scope = field(default_factory=Scope)
+    # Only rows with a seq above this (``engine.RECENT_SPANS``): the newest results are looked
+    # for among recent rows first.
+    above: Any = None
 
 
 def effective_status(now: datetime) -> ColumnElement[str]:
@@ -147,11 +160,20 @@ def _visible(scope: Scope) -> ColumnElement[bool]:
     return or_(Listing.status != "withdrawn", own)
 
 
+def seq_bounds(plan: Plan) -> list[ColumnElement[bool]]:
+    """The rows a plan may return by seq: none inserted after its snapshot, and with ``above``,
+    none older than that."""
+    bounds = [Listing.seq <= plan.snapshot.high_water]
+    if plan.above is not None:
+        bounds.append(Listing.seq > plan.above)
+    return bounds
+
+
 def conditions(plan: Plan, *, match: bool = True) -> list[ColumnElement[bool]]:
     """The WHERE clause shared by result pages, candidate ranking and facets (without the
     full-text match when ``match`` is false)."""
     f = plan.filters
-    where = [Listing.seq <= plan.snapshot.high_water, _status(f.status, plan.snapshot.now)]
+    where = [*seq_bounds(plan), _status(f.status, plan.snapshot.now)]
     where.append(_visible(plan.scope))
     if plan.query and match:
         where.append(plan.backend.matches(plan.query))
@@ -195,7 +217,7 @@ def newest(plan: Plan, *columns: Any, limit: int) -> Select[Any]:
     stmt = select(*columns).where(*conditions(plan, match=False))
     if not plan.query:
         return stmt.order_by(Listing.seq.desc()).limit(limit)
-    return plan.backend.newest(stmt, plan.query, limit)
+    return plan.backend.newest(stmt, plan.query, limit, bounds=seq_bounds(plan))
 
 
 def candidates(plan: Plan) -> Select[tuple[int]]:

@@ -71,11 +71,20 @@ def fts5_query(query: SearchQuery) -> str:
 
 class SqliteSearch:
     name = "sqlite"
+    # The FTS index is walked newest first already and stops at the newest matches.
+    recent_first = False
 
     async def prepare(self, session: AsyncSession) -> None:
         return None
 
-    def newest(self, stmt: Select[Any], query: SearchQuery, limit: int) -> Select[Any]:
+    def newest(
+        self,
+        stmt: Select[Any],
+        query: SearchQuery,
+        limit: int,
+        *,
+        bounds: Sequence[ColumnElement[bool]] = (),
+    ) -> Select[Any]:
         """The FTS index walked newest first (its rowid order), each hit joined to its listing
         and filtered, until ``limit`` rows pass: the work grows with the hits walked, not with
         every match (``seq IN (matches)`` would list them all first). Each hit is filtered on

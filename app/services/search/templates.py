@@ -38,7 +38,8 @@ def _template(plan: Plan) -> Plan:
     """``plan`` with its per-request values replaced by bind parameters."""
     snapshot = Snapshot(high_water=parameter("high_water"), now=parameter("now"))
     own = parameter("organisation_id") if plan.scope.organisation_id is not None else None
-    return replace(plan, snapshot=snapshot, scope=Scope(own, plan.scope.is_admin))
+    above = parameter("above") if plan.above is not None else None
+    return replace(plan, snapshot=snapshot, scope=Scope(own, plan.scope.is_admin), above=above)
 
 
 def statement(plan: Plan, shape: Hashable, build: Callable[[Plan], Executable]) -> Executable:
@@ -51,6 +52,7 @@ def statement(plan: Plan, shape: Hashable, build: Callable[[Plan], Executable]) 
         plan.filters,
         plan.scope.is_admin,
         plan.scope.organisation_id is not None,
+        plan.above is not None,
     )
     found = _statements.get(key)
     if found is None:
@@ -71,4 +73,6 @@ def values(plan: Plan, *, after: Position | None = None) -> dict[str, Any]:
     }
     if after is not None:
         found |= {"search_after_score": after.score, "search_after_seq": after.seq}
+    if plan.above is not None:
+        found["search_above"] = plan.above
     return found
