@@ -54,6 +54,8 @@ class Load:
                     self.failures.append(f"{type(exc).__name__}: {exc}")
                     continue
                 retry = response.headers.get("retry-after")
+                if response.status_code == 500:
+                    self.failures.append(f"500 {response.request.url.path}: {response.text[:300]}")
                 self.answers.append((time.monotonic(), response.status_code, retry))
                 time.sleep(0.02)
 
