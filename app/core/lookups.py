@@ -168,19 +168,25 @@ class _PostgresChannel:
     async def fetch(self, compiled: _Compiled, parameters: tuple[Any, ...]) -> list[Any]:
         import asyncpg
 
-        lost = (*CONNECT_ERRORS, OSError, TimeoutError, asyncpg.InterfaceError)
+        lost = (
+            *CONNECT_ERRORS,
+            OSError,
+            TimeoutError,
+            asyncpg.InterfaceError,
+            asyncpg.exceptions.InternalClientError,
+        )
         try:
             pool = await self._pool()
             async with pool.acquire() as conn:
                 try:
                     return list(await conn.fetch(compiled.sql, *parameters))
-                except (*lost, asyncpg.exceptions.InternalClientError):
+                except lost:
                     # A connection the server dropped mid-statement can be left in a state
                     # the next statement fails on ("another operation is in progress"): it
                     # is closed, never handed out again; the pool opens a new one.
                     conn.terminate()
                     raise
-        except (*lost, asyncpg.exceptions.InternalClientError) as exc:
+        except lost as exc:
             # The server is gone or going, or no connection can be made: like any request
             # while the database is down, 503. The next lookup connects again.
             raise DatabaseUnavailable() from exc

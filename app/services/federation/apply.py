@@ -111,22 +111,18 @@ async def look_up(
     await lock_records(session, keys)
     if keys:
         postgres = not is_sqlite(session)
-        columns = [LISTINGS.c.id, LISTINGS.c.version, LISTINGS.c.content_hash]
+        names = ("id", "version", "content_hash", "origin_exchange", "origin_id")
         rows = await session.execute(
             origins.rows(
-                LISTINGS,
-                [*columns, LISTINGS.c.origin_exchange, LISTINGS.c.origin_id],
-                keys,
-                postgres=postgres,
-                lock=True,
+                LISTINGS, [LISTINGS.c[n] for n in names], keys, postgres=postgres, lock=True
             )
         )
         stored = {(row.origin_exchange, row.origin_id): row for row in rows}
-        entry = [CHANGES.c.listing_id, CHANGES.c.version]
+        entry = ("listing_id", "version", "origin_exchange", "origin_id")
         graves = await session.execute(
             origins.rows(
                 CHANGES,
-                [*entry, CHANGES.c.origin_exchange, CHANGES.c.origin_id],
+                [CHANGES.c[n] for n in entry],
                 keys,
                 postgres=postgres,
                 where=(CHANGES.c.op == "delete",),

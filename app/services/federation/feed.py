@@ -142,7 +142,7 @@ async def record_many(session: AsyncSession, entries: list[dict[str, Any]]) -> N
         return
     keys = [(e["origin_exchange"], e["origin_id"]) for e in entries]
     postgres = not is_sqlite(session)
-    await session.execute(origins.delete_rows(delete(CHANGES), CHANGES, keys, postgres=postgres))
+    await session.execute(origins.delete_rows(CHANGES, keys, postgres=postgres))
     xid = 0 if is_sqlite(session) else await session.scalar(select(_writer_xid(session)))
     now = utcnow()
     rows = [{**entry, "xid": xid, "changed_at": now} for entry in entries]

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, Table, and_, cast, func, or_, select, true
+from sqlalchemy import ColumnElement, String, Table, and_, cast, delete, func, or_, select, true
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql import Delete, Select
 
@@ -61,7 +61,6 @@ def rows(
 
 
 def delete_rows(
-    statement: Delete,
     table: Table,
     pairs: Iterable[Pair],
     *,
@@ -69,9 +68,9 @@ def delete_rows(
     exchange: str = "origin_exchange",
     key: str = "origin_id",
 ) -> Delete:
-    """``statement`` (a delete from ``table``) limited to the rows of ``pairs``."""
+    """A delete of ``table``'s rows whose (``exchange``, ``key``) is one of ``pairs``."""
     ex_column, key_column = table.c[exchange], table.c[key]
     if not postgres:
-        return statement.where(_in_lists(ex_column, key_column, pairs))
+        return delete(table).where(_in_lists(ex_column, key_column, pairs))
     k = _unnested(pairs)
-    return statement.where(ex_column == k.c.ex, key_column == k.c.id)
+    return delete(table).where(ex_column == k.c.ex, key_column == k.c.id)

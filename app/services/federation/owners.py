@@ -75,20 +75,20 @@ async def _names(session: AsyncSession, keys: list[OwnerKey]) -> dict[OwnerKey, 
     if not keys:
         return {}
     named = [(exchange, name) for _, exchange, name, _ in keys]
-    columns = [ORGANISATIONS.c[name] for name in ("id", "province", "created_at")]
+    names = ("id", "province", "created_at", "origin_exchange", "name_key", "kind")
     query = origins.rows(
         ORGANISATIONS,
-        [*columns, *(ORGANISATIONS.c[name] for name in ("origin_exchange", "name_key", "kind"))],
+        [ORGANISATIONS.c[n] for n in names],
         named,
         postgres=not is_sqlite(session),
         key="name_key",
     )
-    rows = sorted(await session.execute(query), key=lambda row: (row.created_at, row.id))
-    # Oldest last, so that the oldest of a name is the one kept.
+    # Newest first, so that the oldest of a name is the one kept.
+    newest = sorted(await session.execute(query), key=lambda r: (r.created_at, r.id), reverse=True)
     wanted = set(keys)
     found = {
         ("name", row.origin_exchange, row.name_key, row.kind): (row.id, row.province)
-        for row in reversed(rows)
+        for row in newest
     }
     return {key: row for key, row in found.items() if key in wanted}
 
