@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from fastapi.responses import JSONResponse
@@ -169,6 +169,7 @@ async def search_listings(
 @router.get(
     "/{listing_id}",
     operation_id="listings_get",
+    response_model=ListingRead,
     responses={
         200: {"content": {LD_JSON: {}}, "description": "The listing (JSON, or JSON-LD)"},
         **problem_responses(401, 404, 422),
@@ -179,7 +180,7 @@ async def get_listing(
     principal: OptionalPrincipalDep,
     request: Request,
     accept: Annotated[str | None, Header()] = None,
-) -> Any:
+) -> Response:
     """One listing; with `Accept: application/ld+json`, as JSON-LD with its context inline."""
     ctx: AppContext = request.app.state.ctx  # not a dependency: this read is a hot path
     viewer = listings.viewer_of(principal)

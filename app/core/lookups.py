@@ -200,25 +200,32 @@ class _PostgresChannel:
 
 
 _Channel = _SqliteChannel | _PostgresChannel
-_channels: weakref.WeakKeyDictionary[AsyncEngine, _Channel] = weakref.WeakKeyDictionary()
+_channels: weakref.WeakKeyDictionary[AsyncEngine, _Channel | None] = weakref.WeakKeyDictionary()
 _compiled: weakref.WeakKeyDictionary[Dialect, dict[int, tuple[Select[Any], _Compiled]]] = (
     weakref.WeakKeyDictionary()
 )
 
 
-def _channel(engine: AsyncEngine) -> _Channel:
-    channel = _channels.get(engine)
-    if channel is None:
-        url = engine.url
-        if url.get_backend_name() == "sqlite":
-            channel = _SqliteChannel(url.database or "")
-        else:
-            dsn = make_url(url).set(drivername="postgresql")
-            # As many connections as the engine's pool keeps: one per concurrent request.
-            size = engine.pool.size() if isinstance(engine.pool, QueuePool) else 5
-            dsn_text = dsn.render_as_string(hide_password=False)
-            channel = _PostgresChannel(dsn_text, engine.dialect, size)
-        _channels[engine] = channel
+def _channel(engine: AsyncEngine) -> _Channel | None:
+    """The engine's lookup channel; ``None`` for an in-memory SQLite database, which only the
+    engine's own connection sees."""
+    try:
+        return _channels[engine]
+    except KeyError:
+        pass
+    url = engine.url
+    channel: _Channel | None
+    if _in_memory(engine):
+        channel = None
+    elif url.get_backend_name() == "sqlite":
+        channel = _SqliteChannel(url.database or "")
+    else:
+        dsn = make_url(url).set(drivername="postgresql")
+        # As many connections as the engine's pool keeps: one per concurrent request.
+        size = engine.pool.size() if isinstance(engine.pool, QueuePool) else 5
+        dsn_text = dsn.render_as_string(hide_password=False)
+        channel = _PostgresChannel(dsn_text, engine.dialect, size)
+    _channels[engine] = channel
     return channel
 
 
@@ -243,11 +250,12 @@ async def fetch(
 ) -> list[Sequence[Any]]:
     """The rows of ``statement`` (built once, with named ``bindparam``s) for ``parameters``."""
     bind = sessionmaker.kw.get("bind")
-    if not isinstance(bind, AsyncEngine) or _in_memory(bind):
+    channel = _channel(bind) if isinstance(bind, AsyncEngine) else None
+    if bind is None or channel is None:
         async with sessionmaker() as session:
             return [tuple(row) for row in (await session.execute(statement, parameters)).all()]
     compiled = _compiled_for(statement, bind.dialect)
-    raw = await _channel(bind).fetch(compiled, compiled.parameters(parameters))
+    raw = await channel.fetch(compiled, compiled.parameters(parameters))
     return [compiled.row(row) for row in raw]
 
 
@@ -259,26 +267,46 @@ async def close(engine: AsyncEngine) -> None:
 
 
 @functools.cache
-def _mapped(model: Any) -> tuple[Mapper[Any], tuple[str, ...]]:
+def _mapped(model: Any) -> tuple[Mapper[Any], tuple[Any, ...], tuple[str, ...]]:
     mapper: Mapper[Any] = sa_inspect(model)
-    keys = tuple(mapper.get_property_by_column(column).key for column in mapper.local_table.c)
-    return mapper, keys
+    loaded = [
+        (column, prop.key)
+        for column in mapper.local_table.c
+        if not (prop := mapper.get_property_by_column(column)).deferred
+    ]
+    return mapper, tuple(c for c, _ in loaded), tuple(key for _, key in loaded)
+
+
+def columns(model: type[Any]) -> tuple[Any, ...]:
+    """The columns of ``model``'s table that a load reads (deferred ones left out), in order:
+    what a lookup selects for ``detached``."""
+    return _mapped(cast(Hashable, model))[1]
 
 
 def detached(model: type[T], row: Sequence[Any]) -> T:
-    """An instance of ``model`` from its table's columns in order (extra values ignored), as if
-    loaded by a session and then detached from it.
+    """An instance of ``model`` from the values of ``columns(model)`` in order (extra values
+    ignored), as if loaded by a session and then detached from it.
 
     Built as the ORM builds loaded rows (values straight into the instance's state, no
     attribute events), which costs a fraction of calling the constructor.
     """
-    _mapper, keys = _mapped(cast(Hashable, model))
+    keys = _mapped(cast(Hashable, model))[2]
     return detached_from(model, dict(zip(keys, row, strict=False)))
+
+
+def for_reading(model: type[T], row: Sequence[Any]) -> T:
+    """``detached`` for reading only: the instance is left transient (no identity key, no
+    attribute marked unloaded), a fifth of the cost. It must never be added to a session,
+    which would insert it; an attribute not selected reads as ``None``."""
+    mapper, _columns, keys = _mapped(cast(Hashable, model))
+    instance: T = mapper.class_manager.new_instance()
+    instance.__dict__.update(zip(keys, row, strict=False))
+    return instance
 
 
 def detached_from(model: type[T], values: Mapping[str, Any]) -> T:
     """``detached`` from attribute values by name."""
-    mapper, _keys = _mapped(cast(Hashable, model))
+    mapper = _mapped(cast(Hashable, model))[0]
     instance: T = mapper.class_manager.new_instance()
     instance.__dict__.update(values)
     make_transient_to_detached(instance)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -29,7 +29,7 @@ def _request_id(incoming: str | None) -> str:
     """The caller's id when it is short printable ASCII (it is echoed back), else a new one."""
     if incoming and len(incoming) <= 128 and incoming.isascii() and incoming.isprintable():
         return incoming
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()  # 128 random bits, as a version-4 UUID's hex but cheaper
 
 
 async def _read_body(receive: Receive, limit: int) -> list[Message] | None:

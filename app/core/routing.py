@@ -14,6 +14,7 @@ from fastapi.routing import APIRoute
 from fastapi.security import HTTPBearer
 from pydantic import BaseModel
 
+from app.core.direct import direct_handler
 from app.core.errors import UnknownQueryParameter, UnsupportedMediaType, problem_responses
 
 JSON_TYPES = ("application/json",)
@@ -132,6 +133,7 @@ class TechxRoute(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
+        direct = direct_handler(self.dependant, self.dependency_overrides_provider)
         declared = declared_query(self.dependant) if self.strict_query else None
         body_params = self.dependant.body_params
         if not body_params:
@@ -142,7 +144,7 @@ class TechxRoute(APIRoute):
             allowed = JSON_TYPES
 
         async def route_handler(request: Request) -> Response:
-            if declared is not None:
+            if declared is not None and request.scope["query_string"]:
                 check_query(request, declared)
             if allowed and request.method in {"POST", "PUT", "PATCH"}:
                 media_type = _media_type(request)
@@ -154,7 +156,9 @@ class TechxRoute(APIRoute):
                         f"Content-Type {media_type or '(none)'} is not accepted here; "
                         f"send {' or '.join(allowed)}"
                     )
-            response = await handler(request)
+            response = None if direct is None else await direct(request)
+            if response is None:
+                response = await handler(request)
             pending: PendingIdempotentRequest | None = getattr(request.state, "idempotency", None)
             if pending is not None:
                 await pending.complete(response)

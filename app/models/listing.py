@@ -78,15 +78,16 @@ class Listing(Base):
     # them and published again under ``extensions`` (null: none).
     extensions: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     # Folded text (app.services.search.folding): the indexed document and the fields ranking weighs.
-    search_text: Mapped[str] = mapped_column(Text)
-    search_title: Mapped[str] = mapped_column(Text)
-    search_keywords: Mapped[str] = mapped_column(Text)
-    search_summary: Mapped[str] = mapped_column(Text)
+    # Deferred, like the exact keys below: only SQL reads them, and they are most of a row's bytes.
+    search_text: Mapped[str] = mapped_column(Text, deferred=True)
+    search_title: Mapped[str] = mapped_column(Text, deferred=True)
+    search_keywords: Mapped[str] = mapped_column(Text, deferred=True)
+    search_summary: Mapped[str] = mapped_column(Text, deferred=True)
     # The same with accents kept (exact keys): the second level of two-level matching.
-    exact_text: Mapped[str] = mapped_column(Text)
-    exact_title: Mapped[str] = mapped_column(Text)
-    exact_keywords: Mapped[str] = mapped_column(Text)
-    exact_summary: Mapped[str] = mapped_column(Text)
+    exact_text: Mapped[str] = mapped_column(Text, deferred=True)
+    exact_title: Mapped[str] = mapped_column(Text, deferred=True)
+    exact_keywords: Mapped[str] = mapped_column(Text, deferred=True)
+    exact_summary: Mapped[str] = mapped_column(Text, deferred=True)
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(default=1)

@@ -473,7 +473,7 @@ _USER_BY_SESSION = (
     .where(User.id == bindparam("user_id"), _OPEN_SESSION)
     .order_by(UserRole.role)
 )
-_CLIENT_BY_ID = select(*ExchangeClient.__table__.c).where(
+_CLIENT_BY_ID = select(*lookups.columns(ExchangeClient)).where(
     ExchangeClient.client_id == bindparam("client_id")
 )
 
