@@ -101,6 +101,10 @@ class RequestContextMiddleware:
         try:
             limit = self._limit(scope["path"])
             declared = _header(scope, b"content-length")
+            if declared is None and _header(scope, b"transfer-encoding") is None:
+                # HTTP/1.1: a request with neither header has no body (RFC 9112, 6.3).
+                await self.app(scope, receive, send_wrapper)
+                return
             if declared is not None and declared.isdigit() and int(declared) > limit:
                 await self._too_large(scope, send_wrapper, limit)
                 return
