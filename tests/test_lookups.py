@@ -205,3 +205,24 @@ async def test_a_disabled_exchange_client_is_refused_at_once(
         )
         await session.commit()
     assert (await lclient.get("/api/v1/sync/changes", headers=headers)).status_code == 401
+
+
+async def test_an_integer_beyond_64_bits_in_a_json_column_reads_back_whole(
+    lctx: AppContext, lclient: httpx.AsyncClient
+) -> None:
+    """A peer's extension member may hold any JSON number: one beyond 64 bits reads back as the
+    same integer (a decoder limited to 64-bit integers would turn it into a float)."""
+    async with lctx.sessionmaker() as session:
+        organisation = await make_organisation(session)
+        await session.commit()
+        member = await make_user(session, lctx, organisation_id=organisation.id)
+    created = await lh.create(lclient, _bearer(await _sign_in(lclient, member.email)))
+    huge = {"x-registry": {"number": 10**29, "tags": ["một", "two"]}}
+    async with lctx.sessionmaker() as session:
+        await session.execute(
+            update(Listing).where(Listing.id == uuid.UUID(created["id"])).values(extensions=huge)
+        )
+        await session.commit()
+    response = await lclient.get(f"/api/v1/listings/{created['id']}")
+    assert response.status_code == 200, response.text
+    assert response.json()["extensions"] == huge

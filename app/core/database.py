@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import weakref
 from collections import deque
 from pathlib import Path
 from typing import Any
 
-import orjson
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.asyncio import (
@@ -129,20 +127,10 @@ def ensure_sqlite_directory(database_url: str) -> None:
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
 
 
-def json_loads(text: str | bytes) -> Any:
-    """A JSON column's value: orjson, several times faster than the standard module on the
-    columns every read of a listing decodes; the standard module for what orjson refuses
-    (``NaN``, integers beyond 64 bits, lone surrogates), so every stored value still reads."""
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return json.loads(text)
-
-
 def create_engine(settings: Settings) -> AsyncEngine:
     """Build the engine for the configured database URL."""
     url = make_url(settings.database.url)
-    kwargs: dict[str, Any] = {"echo": settings.database.echo, "json_deserializer": json_loads}
+    kwargs: dict[str, Any] = {"echo": settings.database.echo}
     if url.get_backend_name() == "sqlite":
         ensure_sqlite_directory(settings.database.url)
         engine = create_async_engine(url, **kwargs)
