@@ -476,3 +476,19 @@ async def test_validation_error_problem_type_is_documented(client: httpx.AsyncCl
 async def test_unknown_problem_type_returns_404(client: httpx.AsyncClient) -> None:
     body = problem(await client.get("/problems/no-such-problem"), 404, "/problems/not-found")
     assert "no-such-problem" in body["detail"]
+
+
+async def test_routes_answer_under_a_root_path_and_near_misses_do_not_match(app, ctx) -> None:  # type: ignore[no-untyped-def]
+    """Behind a proxy that mounts the service under a prefix (uvicorn ``--root-path``), every
+    route still answers; a path sharing a route's beginning but not its shape is still 404."""
+    transport = httpx.ASGITransport(app=app, root_path="/techx")
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        assert (await client.get("/techx/healthz")).status_code == 200
+        assert (await client.get("/techx/api/v1/vocabularies/trl")).status_code == 200
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        assert (await client.get("/api/v1/vocabularies/trl")).status_code == 200
+        problem(await client.get("/api/v1/vocabulariesX/trl"), 404)
+        problem(await client.get("/api/v1/users/me/extra"), 404)
+        moved = await client.get("/api/v1/listings/", follow_redirects=False)
+        assert moved.status_code == 307 and moved.headers["location"].endswith("/api/v1/listings")

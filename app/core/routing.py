@@ -13,6 +13,8 @@ from fastapi.params import Form
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPBearer
 from pydantic import BaseModel
+from starlette.routing import Match
+from starlette.types import Scope
 
 from app.core.direct import direct_handler
 from app.core.errors import UnknownQueryParameter, UnsupportedMediaType, problem_responses
@@ -130,6 +132,18 @@ class TechxRoute(APIRoute):
         if implied:
             kwargs["responses"] = {**responses, **problem_responses(*implied)}
             super().__init__(path, endpoint, **kwargs)
+        # The path up to its first parameter: a request path that does not begin with it
+        # cannot match (``matches``).
+        self.literal_prefix = self.path.split("{", 1)[0]
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        """The router tries its routes one by one, in order, and most requests are for another
+        route: a path that does not begin with this route's literal prefix is answered at once,
+        before the framework's full test (route context, regular expression). Under a root path
+        the full test decides."""
+        if not scope["path"].startswith(self.literal_prefix) and not scope.get("root_path"):
+            return Match.NONE, {}
+        return super().matches(scope)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
