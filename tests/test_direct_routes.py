@@ -12,7 +12,10 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import Request, Response
+from fastapi.dependencies.utils import get_dependant
 from fastapi.routing import APIRoute
+from starlette.requests import HTTPConnection
 
 from app.core import direct
 from app.core.direct import direct_handler
@@ -112,3 +115,19 @@ async def test_users_me_answers_the_same_with_every_kind_of_credential(  # type:
         kwargs = {"headers": {"Authorization": f"Basic {token}"}}
     response = await _both(client, "/api/v1/users/me", **kwargs)
     assert response.status_code == (200 if scheme == "Bearer" else 401)
+
+
+async def _request_and_connection(request: Request, connection: HTTPConnection) -> Response:
+    return Response()
+
+
+async def _request_only(request: Request) -> Response:
+    return Response()
+
+
+def test_an_operation_reading_the_request_twice_is_left_to_fastapi() -> None:
+    """One argument for the ``Request`` and another for the ``HTTPConnection``: the plan fills
+    one name per dependant, so FastAPI solves such an operation."""
+    both = get_dependant(path="/x", call=_request_and_connection)
+    assert direct_handler(both, None) is None
+    assert direct_handler(get_dependant(path="/x", call=_request_only), None) is not None

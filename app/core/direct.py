@@ -110,6 +110,7 @@ def _plan(dependant: Dependant, converters: dict[str, Converter]) -> _Plan | Non
         or dependant.security_scopes_param_name
         or dependant.own_oauth_scopes
         or dependant.concurrency is not None
+        or (dependant.request_param_name and dependant.http_connection_param_name)
     ):
         return None
     path = []
