@@ -23,7 +23,7 @@ import asyncio
 import functools
 import sqlite3
 import weakref
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
@@ -283,31 +283,34 @@ def columns(model: type[Any]) -> tuple[Any, ...]:
     return _mapped(cast(Hashable, model))[1]
 
 
-def detached(model: type[T], row: Sequence[Any]) -> T:
-    """An instance of ``model`` from the values of ``columns(model)`` in order (extra values
-    ignored), as if loaded by a session and then detached from it.
-
-    Built as the ORM builds loaded rows (values straight into the instance's state, no
-    attribute events), which costs a fraction of calling the constructor.
-    """
-    keys = _mapped(cast(Hashable, model))[2]
-    return detached_from(model, dict(zip(keys, row, strict=False)))
+def _loaded(model: type[T], values: Iterable[tuple[str, Any]] | Mapping[str, Any]) -> T:
+    """An instance of ``model`` holding ``values`` by attribute name, built as the ORM builds
+    loaded rows (values straight into the instance's state, no attribute events): a fraction
+    of the cost of calling the constructor."""
+    instance: T = _mapped(cast(Hashable, model))[0].class_manager.new_instance()
+    instance.__dict__.update(values)
+    return instance
 
 
 def for_reading(model: type[T], row: Sequence[Any]) -> T:
-    """``detached`` for reading only: the instance is left transient (no identity key, no
-    attribute marked unloaded), a fifth of the cost. It must never be added to a session,
-    which would insert it; an attribute not selected reads as ``None``."""
-    mapper, _columns, keys = _mapped(cast(Hashable, model))
-    instance: T = mapper.class_manager.new_instance()
-    instance.__dict__.update(zip(keys, row, strict=False))
+    """An instance of ``model`` from the values of ``columns(model)`` in order (extra values
+    ignored), for reading only: left transient (no identity key, no attribute marked
+    unloaded), a fifth of the cost of ``detached``. It must never be added to a session, which
+    would insert it; an attribute not selected reads as ``None``."""
+    keys = _mapped(cast(Hashable, model))[2]
+    return _loaded(model, zip(keys, row, strict=False))
+
+
+def detached(model: type[T], row: Sequence[Any]) -> T:
+    """``for_reading``, then detached as if loaded by a session and detached from it: it may be
+    added to a session, and its changes are then flushed."""
+    instance = for_reading(model, row)
+    make_transient_to_detached(instance)
     return instance
 
 
 def detached_from(model: type[T], values: Mapping[str, Any]) -> T:
     """``detached`` from attribute values by name."""
-    mapper = _mapped(cast(Hashable, model))[0]
-    instance: T = mapper.class_manager.new_instance()
-    instance.__dict__.update(values)
+    instance = _loaded(model, values)
     make_transient_to_detached(instance)
     return instance
