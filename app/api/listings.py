@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
@@ -17,12 +18,13 @@ from app.api.deps import (
     SearchLimit,
     SessionDep,
 )
-from app.api.render import model_response
 from app.context import AppContext
+from app.core import lookups
 from app.core.errors import Forbidden, problem_responses
 from app.core.etag import check_if_match, etag_for
 from app.core.routing import TechxRoute
 from app.models import Listing, User
+from app.models.base import utcnow
 from app.schemas.duplicate import Duplicates
 from app.schemas.listing import ListingCreate, ListingRead, ListingUpdate, Renewal
 from app.schemas.listing_search import Facets, ListingHit, ListingSearchPage, ListingSearchParams
@@ -185,14 +187,22 @@ async def get_listing(
     ctx: AppContext = request.app.state.ctx  # not a dependency: this read is a hot path
     viewer = listings.viewer_of(principal)
     listing = await listings.read_visible(ctx.sessionmaker, listing_id, viewer=viewer)
-    read = listing_read(listing)
-    etag = etag_for(listing.version)
+    now = utcnow()
+    # Rendered once while the listing is kept unchanged; its status depends on the time.
+    read, body = lookups.derived(
+        listing, ("read", listing.status_at(now)), lambda: _rendered(listing, now)
+    )
+    headers = {"ETag": etag_for(listing.version), "Vary": "Accept"}
     if _wants_jsonld(accept):
         url, owner_url = _urls(request, listing)
         document = standard.listing_jsonld(read, url=url, owner_url=owner_url)
-        headers = {"ETag": etag, "Vary": "Accept"}
         return JSONResponse(document, media_type=LD_JSON, headers=headers)
-    return model_response(read, headers={"ETag": etag, "Vary": "Accept"})
+    return Response(body, media_type="application/json", headers=headers)
+
+
+def _rendered(listing: Listing, now: datetime) -> tuple[ListingRead, bytes]:
+    read = listing_read(listing, now=now)
+    return read, read.model_dump_json().encode()
 
 
 @router.patch(

@@ -7,12 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Response
 
 from app.api.deps import AccountDep, ContextDep, CurrentUser, SessionDep
-from app.api.render import model_response
+from app.core import lookups
 from app.core.errors import problem_responses
 from app.core.etag import check_if_match, etag_for
 from app.core.routing import TechxRoute
 from app.schemas.user import ProfileUpdate, UserRead
 from app.services.accounts import users
+from app.services.accounts.tokens import Account
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"], route_class=TechxRoute)
 
@@ -22,8 +23,16 @@ router = APIRouter(prefix="/api/v1/users", tags=["users"], route_class=TechxRout
 )
 async def read_me(account: AccountDep) -> Response:
     """The account behind the access token (user tokens only)."""
+    # Serialised once while the account is kept unchanged (``app.core.lookups``), and
+    # validated once: not again against the response model.
+    body = lookups.derived(account, "me", lambda: _me_json(account))
+    headers = {"ETag": etag_for(account.values["version"])}
+    return Response(body, media_type="application/json", headers=headers)
+
+
+def _me_json(account: Account) -> bytes:
     read = UserRead.model_validate({**account.values, "roles": list(account.roles)})
-    return model_response(read, headers={"ETag": etag_for(read.version)})
+    return read.model_dump_json().encode()
 
 
 @router.patch(

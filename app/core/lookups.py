@@ -15,31 +15,56 @@ types' own processors, so rows come back exactly as the ORM would type them.
 When the application's sessions are bound to one connection rather than to the engine (a test
 holding everything in a transaction it rolls back), lookups run on that connection through a
 session instead, and see what it sees.
+
+``remembered`` keeps what lookups read while the database has not changed since, so a hot read
+repeats no statement at all. Whether it has changed is known without asking the server:
+
+- SQLite counts commits in the database file itself (``PRAGMA data_version``, a read of shared
+  memory on the event loop's thread): a commit by any connection of any process is seen by the
+  next request;
+- on PostgreSQL, a trigger on every table a remembered lookup reads notifies
+  ``techx_changes`` (migration 0019), and one connection per event loop listens. A commit made
+  in this process is counted when it returns; one made by another process when its
+  notification arrives, normally within a millisecond. Nothing is remembered while the
+  listener is not connected, nor read from a table without the trigger, and nothing is kept
+  longer than ``KEEP_SECONDS`` in any case.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import functools
+import logging
 import sqlite3
+import time
 import weakref
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Select
+from sqlalchemy import Select, Table, event
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.engine.interfaces import Compiled
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from sqlalchemy.orm import Mapper, make_transient_to_detached
+from sqlalchemy.orm import Mapper, ORMExecuteState, Session, make_transient_to_detached
 from sqlalchemy.pool import QueuePool
+from sqlalchemy.sql.util import find_tables
 
 from app.core.errors import CONNECT_ERRORS, DatabaseBusy, DatabaseUnavailable
 
 Processor = Callable[[Any], Any] | None
 READER_BUSY_TIMEOUT_MS = 1000
+# What ``remembered`` keeps: at most this many values per engine, each for at most this long.
+KEEP_ENTRIES = 2048
+KEEP_SECONDS = 5.0
+# The channel PostgreSQL's change triggers notify (migration 0019).
+CHANGES_CHANNEL = "techx_changes"
+LISTEN_RETRY_SECONDS = 1.0
 T = TypeVar("T")
+logger = logging.getLogger("techx.lookups")
 
 
 @dataclass
@@ -49,6 +74,7 @@ class _Compiled:
     names: tuple[str, ...]
     binds: tuple[Processor, ...]
     results: tuple[Processor, ...]
+    tables: frozenset[str]
 
     def parameters(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
         try:
@@ -89,6 +115,11 @@ def _compile(statement: Select[Any], dialect: Dialect) -> _Compiled:
             column.type.dialect_impl(dialect).result_processor(dialect, None)
             for column in statement.selected_columns
         ),
+        tables=frozenset(
+            table.name
+            for table in find_tables(statement, include_aliases=True, include_joins=True)
+            if isinstance(table, Table)
+        ),
     )
 
 
@@ -98,6 +129,7 @@ class _SqliteChannel:
     def __init__(self, database: str) -> None:
         self._database = database
         self._conn: sqlite3.Connection | None = None
+        self.kept: dict[Hashable, _Kept] = {}
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -118,7 +150,20 @@ class _SqliteChannel:
                 raise DatabaseBusy() from exc
             raise
 
+    def version(self) -> int | None:
+        """The database file's commit counter, as this connection last saw it: it changes
+        with every commit by any other connection (this one never writes)."""
+        try:
+            row = self._connection().execute("PRAGMA data_version").fetchone()
+        except sqlite3.Error:
+            return None
+        return int(row[0])
+
+    def watches(self, tables: frozenset[str]) -> bool:
+        return True  # the counter covers every table
+
     async def close(self) -> None:
+        _forget(self.kept)
         if self._conn is not None:
             self._conn.close()
             self._conn = None
@@ -136,9 +181,82 @@ async def _keep(_conn: Any) -> None:
     connection goes back to the pool without the round trip of asyncpg's default reset."""
 
 
+# The tables whose changes are notified: those carrying the trigger of migration 0019.
+_NOTIFYING_TABLES = """
+SELECT c.relname FROM pg_trigger t
+JOIN pg_class c ON c.oid = t.tgrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE t.tgname = 'techx_notify_change' AND t.tgenabled <> 'D' AND n.nspname = current_schema()
+"""
+
+
+class _Listener:
+    """One connection listening on ``techx_changes``. Its generation moves on with every
+    notification, and whenever it connects (what happened before is unknown); while it is not
+    connected there is no generation, and nothing is remembered."""
+
+    def __init__(self, dsn: str) -> None:
+        self._dsn = dsn
+        self.generation = 0
+        self.notifying: frozenset[str] = frozenset()
+        self._conn: Any = None
+        self._connecting: asyncio.Task[None] | None = None
+        self._retry_at = 0.0
+
+    def version(self) -> int | None:
+        conn = self._conn
+        if conn is not None:
+            if not conn.is_closed():
+                return self.generation
+            self._lost(conn)
+        if self._connecting is None and time.monotonic() >= self._retry_at:
+            self._connecting = asyncio.get_running_loop().create_task(self._connect())
+        return None
+
+    async def _connect(self) -> None:
+        import asyncpg
+
+        try:
+            conn = await asyncpg.connect(self._dsn)
+            try:
+                rows = await conn.fetch(_NOTIFYING_TABLES)
+                await conn.add_listener(CHANGES_CHANNEL, self._changed)
+            except BaseException:
+                conn.terminate()
+                raise
+            conn.add_termination_listener(self._lost)
+            self.notifying = frozenset(str(row[0]) for row in rows)
+            self.generation += 1
+            self._conn = conn
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+            logger.warning("not listening for changes; nothing is remembered: %s", exc)
+            self._retry_at = time.monotonic() + LISTEN_RETRY_SECONDS
+        finally:
+            self._connecting = None
+
+    def _changed(self, *_: object) -> None:
+        self.generation += 1
+
+    def _lost(self, conn: Any) -> None:
+        if conn is self._conn:
+            self._conn = None
+            self.generation += 1
+
+    async def close(self) -> None:
+        task, self._connecting = self._connecting, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            await conn.close()
+
+
 class _PostgresChannel:
     """A few bare asyncpg connections, one pool per event loop, decoding values as the engine's
-    own connections do (JSON and JSONB through SQLAlchemy's codecs)."""
+    own connections do (JSON and JSONB through SQLAlchemy's codecs); and, per event loop, the
+    listener that tells whether anything changed."""
 
     def __init__(self, dsn: str, dialect: Any, size: int) -> None:
         self._dsn = dsn
@@ -146,6 +264,21 @@ class _PostgresChannel:
         self._size = size
         self._pools: dict[asyncio.AbstractEventLoop, Any] = {}
         self._opening: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
+        self._listeners: dict[asyncio.AbstractEventLoop, _Listener] = {}
+        self.kept: dict[Hashable, _Kept] = {}
+
+    def _listener(self) -> _Listener:
+        loop = asyncio.get_running_loop()
+        listener = self._listeners.get(loop)
+        if listener is None:
+            listener = self._listeners[loop] = _Listener(self._dsn)
+        return listener
+
+    def version(self) -> int | None:
+        return self._listener().version()
+
+    def watches(self, tables: frozenset[str]) -> bool:
+        return tables <= self._listener().notifying
 
     async def _pool(self) -> Any:
         loop = asyncio.get_running_loop()
@@ -195,6 +328,10 @@ class _PostgresChannel:
         loop = asyncio.get_running_loop()
         pool = self._pools.pop(loop, None)
         self._opening.pop(loop, None)
+        listener = self._listeners.pop(loop, None)
+        _forget(self.kept)
+        if listener is not None:
+            await listener.close()
         if pool is not None:
             await pool.close()
 
@@ -251,12 +388,128 @@ async def fetch(
     """The rows of ``statement`` (built once, with named ``bindparam``s) for ``parameters``."""
     bind = sessionmaker.kw.get("bind")
     channel = _channel(bind) if isinstance(bind, AsyncEngine) else None
+    remembering = _remembering.get()
     if bind is None or channel is None:
+        if remembering is not None:
+            remembering.keep = False
         async with sessionmaker() as session:
             return [tuple(row) for row in (await session.execute(statement, parameters)).all()]
     compiled = _compiled_for(statement, bind.dialect)
+    if remembering is not None and not channel.watches(compiled.tables):
+        remembering.keep = False
     raw = await channel.fetch(compiled, compiled.parameters(parameters))
     return [compiled.row(row) for row in raw]
+
+
+class _Remembering:
+    """What ``fetch`` notes while ``remembered`` builds a value: whether it may be kept."""
+
+    keep = True
+
+
+_remembering: contextvars.ContextVar[_Remembering | None] = contextvars.ContextVar(
+    "lookups_remembering", default=None
+)
+
+
+@dataclass
+class _Kept:
+    stamp: tuple[int, int]
+    deadline: float
+    value: Any
+    derived: dict[Hashable, Any]
+
+
+# Values derived from kept values (``derived``), by the kept value's id while it is kept.
+_derived: dict[int, dict[Hashable, Any]] = {}
+# Commits in this process that wrote something (sessions only: nothing here writes otherwise).
+_local_commits = 0
+_WROTE = "lookups.wrote"
+
+
+@event.listens_for(Session, "after_flush")
+def _flushed(session: Session, _context: object) -> None:
+    session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _executed(state: ORMExecuteState) -> None:
+    if not state.is_select:
+        state.session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _committed(session: Session) -> None:
+    global _local_commits
+    if session.info.pop(_WROTE, False):
+        _local_commits += 1
+
+
+def _forget(kept: dict[Hashable, _Kept], key: Hashable | None = None) -> None:
+    """Drop the value kept under ``key`` (all of them without a key), with what derives from it."""
+    entries = list(kept.items()) if key is None else [(key, kept[key])] if key in kept else []
+    for name, entry in entries:
+        del kept[name]
+        if _derived.get(id(entry.value)) is entry.derived:
+            del _derived[id(entry.value)]
+
+
+async def remembered(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    key: Hashable,
+    build: Callable[[], Awaitable[T]],
+) -> T:
+    """``build()``, kept under ``key`` while the database has not changed (at most
+    ``KEEP_SECONDS``). ``build`` reads the database through ``fetch`` only; its value is
+    shared by every caller and must never be changed. Errors are not kept. Nothing is kept for
+    sessions bound to a connection, for an in-memory database, or (on PostgreSQL) while changes
+    are not being listened to or for a table whose changes are not notified."""
+    bind = sessionmaker.kw.get("bind")
+    channel = _channel(bind) if isinstance(bind, AsyncEngine) else None
+    version = channel.version() if channel is not None else None
+    if channel is None or version is None:
+        return await build()
+    # Read before the value is built: a change while it is built leaves it stale at once.
+    stamp = (_local_commits, version)
+    now = time.monotonic()
+    kept = channel.kept
+    entry = kept.get(key)
+    if entry is not None and entry.stamp == stamp and now < entry.deadline:
+        return cast(T, entry.value)
+    remembering = _Remembering()
+    token = _remembering.set(remembering)
+    try:
+        value = await build()
+    finally:
+        _remembering.reset(token)
+    if remembering.keep:
+        _forget(kept, key)
+        if len(kept) >= KEEP_ENTRIES:
+            _forget(kept, next(iter(kept)))
+        entry = kept[key] = _Kept(stamp, now + KEEP_SECONDS, value, {})
+        _derived[id(value)] = entry.derived
+    return value
+
+
+def remembers(sessionmaker: async_sessionmaker[AsyncSession]) -> bool:
+    """Whether ``remembered`` keeps values for ``sessionmaker`` now (on PostgreSQL, asking
+    starts listening for changes)."""
+    bind = sessionmaker.kw.get("bind")
+    channel = _channel(bind) if isinstance(bind, AsyncEngine) else None
+    return channel is not None and channel.version() is not None
+
+
+def derived(source: object, key: Hashable, compute: Callable[[], T]) -> T:
+    """``compute()``, a value computed from ``source`` alone (and ``key``): kept with
+    ``source`` while ``remembered`` keeps it, computed at every call otherwise."""
+    memo = _derived.get(id(source))
+    if memo is None:
+        return compute()
+    try:
+        return cast(T, memo[key])
+    except KeyError:
+        value = memo[key] = compute()
+        return value
 
 
 async def close(engine: AsyncEngine) -> None:

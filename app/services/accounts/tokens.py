@@ -495,11 +495,19 @@ async def _user_principal(
         user_id, family = uuid.UUID(subject), uuid.UUID(str(sid))
     except ValueError as exc:
         raise Unauthorized("The access token names no user session") from exc
-    rows = await lookups.fetch(sessions, _USER_BY_SESSION, {"user_id": user_id, "family": family})
-    if not rows:
-        raise Unauthorized("The session has ended or the account is disabled")
-    role_names = tuple(row[-1] for row in rows if row[-1] is not None)
-    account = Account(dict(zip(_USER_KEYS, rows[0], strict=False)), role_names)
+
+    async def read() -> Account:
+        params = {"user_id": user_id, "family": family}
+        rows = await lookups.fetch(sessions, _USER_BY_SESSION, params)
+        if not rows:
+            raise Unauthorized("The session has ended or the account is disabled")
+        role_names = tuple(row[-1] for row in rows if row[-1] is not None)
+        return Account(dict(zip(_USER_KEYS, rows[0], strict=False)), role_names)
+
+    # Kept while the database is unchanged: a logout, a revocation, a role or an account
+    # changed is seen by the next request (see ``app.core.lookups``).
+    account = await lookups.remembered(sessions, ("user-session", user_id, family), read)
+    role_names = account.roles
     if not account.is_active:
         raise Unauthorized("The session has ended or the account is disabled")
     # Roles removed since the token was issued stop working at once.

@@ -251,14 +251,20 @@ async def read_visible(
 ) -> Listing:
     """``get_visible`` for reading only: one lookup outside any session (``app.core.lookups``);
     the listing comes back with its organisation, both for reading only (never to be added to
-    a session)."""
-    rows = await lookups.fetch(sessions, _LISTING_BY_ID, {"listing_id": listing_id})
-    if not rows:
-        raise ListingNotFound(f"No listing {listing_id}")
-    listing = lookups.for_reading(Listing, rows[0])
-    set_committed_value(
-        listing, "organisation", lookups.for_reading(Organisation, rows[0][_LISTING_COLUMNS:])
-    )
+    a session, never changed: the same instance may answer other requests)."""
+
+    async def read() -> Listing:
+        rows = await lookups.fetch(sessions, _LISTING_BY_ID, {"listing_id": listing_id})
+        if not rows:
+            raise ListingNotFound(f"No listing {listing_id}")
+        listing = lookups.for_reading(Listing, rows[0])
+        organisation = lookups.for_reading(Organisation, rows[0][_LISTING_COLUMNS:])
+        set_committed_value(listing, "organisation", organisation)
+        return listing
+
+    # Kept while the database is unchanged (``app.core.lookups``); who may see it is decided
+    # at every request.
+    listing = await lookups.remembered(sessions, ("listing", listing_id), read)
     if not viewer.can_read(listing):
         raise ListingNotFound(f"No listing {listing_id}")
     return listing
