@@ -32,7 +32,7 @@ async def _insert_before(url: str, titles: list[str]) -> None:
     """Listings written by the schema of revision 0009 (no exact columns)."""
     engine = _engine(url)
     org_id = uuid.uuid4()
-    columns = {c.name for c in Listing.__table__.columns} - set(EXACT)
+    columns = {c.name for c in Listing.__table__.columns} - {*EXACT, "filter_keys"}
     try:
         async with AsyncSession(engine) as session:
             await session.execute(

@@ -88,6 +88,8 @@ class Listing(Base):
     exact_title: Mapped[str] = mapped_column(Text, deferred=True)
     exact_keywords: Mapped[str] = mapped_column(Text, deferred=True)
     exact_summary: Mapped[str] = mapped_column(Text, deferred=True)
+    # The filter values as words indexed beside the text (app.services.search.filter_keys).
+    filter_keys: Mapped[str] = mapped_column(Text, deferred=True, server_default="")
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(default=1)

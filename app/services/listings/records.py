@@ -24,6 +24,7 @@ from app.schemas.listing import DEFAULT_LIFETIME, ListingCreate, ListingUpdate, 
 from app.services import vocabularies
 from app.services.accounts.tokens import Principal
 from app.services.federation import duplicates, feed
+from app.services.search import filter_keys
 from app.services.search.folding import search_keys
 
 # Roles that may publish listings: scientists, enterprises, funds (for their partners), operators.
@@ -109,7 +110,8 @@ def word_cached_keys(text: str) -> tuple[str, str]:
 def search_columns(
     values: dict[str, Any], *, keys: Callable[[str], tuple[str, str]] = search_keys
 ) -> dict[str, str]:
-    """The folded and exact columns search indexes and ranks, from a listing's column values."""
+    """The folded and exact columns search indexes and ranks, and the filter keys it indexes
+    beside them, from a listing's column values."""
     fields = {
         "title": list((values["title"] or {}).values()),
         "keywords": list(values.get("keywords") or []),
@@ -126,6 +128,7 @@ def search_columns(
         columns[f"{prefix}_text"] = " ".join(filter(None, texts.values()))
         for name in ("title", "keywords", "summary"):
             columns[f"{prefix}_{name}"] = texts[name]
+    columns["filter_keys"] = filter_keys.listing_keys(values)
     return columns
 
 

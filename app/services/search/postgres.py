@@ -25,6 +25,7 @@ from sqlalchemy.sql.selectable import Select, TableValuedAlias
 from app.models import Listing
 from app.services.search.query import Concept, SearchQuery, matching_forms
 from app.services.search.ranking import has_words
+from app.services.search.sql import Keys
 
 # A constant, not a parameter, so the planner matches the GIN index expressions (migrations 0002
 # and 0010).
@@ -57,24 +58,41 @@ def _vector(text: SQLColumnExpression[str]) -> ColumnElement[Any]:
     return func.to_tsvector(_CONFIG, text)
 
 
-def _tsquery_match(text: SQLColumnExpression[str], query: str, folded: bool) -> ColumnElement[bool]:
+def _keyed(matched: ColumnElement[bool], keys: Keys) -> ColumnElement[bool]:
+    """``matched`` (a text's tsvector against a query) and, with ``keys``, the filter keys'
+    tsvector against them: the second column of the same GIN index (migration 0020), so one
+    index scan intersects the words with the keys."""
+    if not keys:
+        return matched
+    query = " & ".join("(" + " | ".join(map(_lexeme, group)) + ")" for group in keys)
+    found: ColumnElement[bool] = _vector(Listing.filter_keys).bool_op("@@")(
+        func.to_tsquery(_CONFIG, query)
+    )
+    return and_(matched, found)
+
+
+def _tsquery_match(
+    text: SQLColumnExpression[str], query: str, folded: bool, keys: Keys = ()
+) -> ColumnElement[bool]:
     # Already folded; unaccent keeps it folded like the index whatever the caller passes.
     tsquery = func.to_tsquery(_CONFIG, func.unaccent(query) if folded else query)
-    matched: ColumnElement[bool] = _vector(text).bool_op("@@")(tsquery)
-    return matched
+    return _keyed(_vector(text).bool_op("@@")(tsquery), keys)
 
 
-def _words(text: SQLColumnExpression[str], words: list[str], folded: bool) -> ColumnElement[bool]:
-    """Rows whose text holds one of ``words`` (single words): one GIN lookup."""
-    return _tsquery_match(text, tsquery_text(words), folded)
+def _words(
+    text: SQLColumnExpression[str], words: list[str], folded: bool, keys: Keys
+) -> ColumnElement[bool]:
+    """Rows whose text holds one of ``words`` (single words) and has ``keys``: one GIN lookup."""
+    return _tsquery_match(text, tsquery_text(words), folded, keys)
 
 
-def _phrase(text: SQLColumnExpression[str], phrase: str) -> Select[tuple[int]]:
-    """Rows whose text holds ``phrase``: its words from the GIN index (no recheck), then the
-    phrase as consecutive words of the key text (words and single spaces), which is what
-    ``<->`` and an FTS5 phrase mean, without recomputing each row's tsvector."""
+def _phrase(text: SQLColumnExpression[str], phrase: str, keys: Keys) -> Select[tuple[int]]:
+    """Rows whose text holds ``phrase`` and has ``keys``: its words from the GIN index (no
+    recheck), then the phrase as consecutive words of the key text (words and single spaces),
+    which is what ``<->`` and an FTS5 phrase mean, without recomputing each row's tsvector."""
     words = func.to_tsquery(_CONFIG, tsquery_text([phrase], "&"))
-    return select(Listing.seq).where(_vector(text).bool_op("@@")(words), has_words(text, phrase))
+    found = _keyed(_vector(text).bool_op("@@")(words), keys)
+    return select(Listing.seq).where(found, has_words(text, phrase))
 
 
 class PostgresSearch:
@@ -99,51 +117,63 @@ class PostgresSearch:
         limit: int,
         *,
         bounds: Sequence[ColumnElement[bool]] = (),
+        keys: Keys = (),
     ) -> Select[Any]:
         """The matches' seqs collected first (a fence), then the newest ``limit`` of them, and
         only then ``stmt``'s columns for those: walking the primary key newest first and testing
         each row would recompute its tsvector, far slower than the GIN lookups followed by a
         top-N sort."""
         filters = [] if stmt.whereclause is None else [stmt.whereclause]
-        fenced = select(Listing.seq).where(*filters, self.matches(query, bounds))
+        fenced = select(Listing.seq).where(*filters, self.matches(query, bounds, keys=keys))
         matches = fenced.cte("matches").prefix_with("MATERIALIZED")
         newest = select(matches.c.seq).order_by(matches.c.seq.desc()).limit(limit)
         return stmt.where(Listing.seq.in_(newest.scalar_subquery()))
 
     def matches(
-        self, query: SearchQuery, bounds: Sequence[ColumnElement[bool]] = ()
+        self,
+        query: SearchQuery,
+        bounds: Sequence[ColumnElement[bool]] = (),
+        *,
+        keys: Keys = (),
     ) -> ColumnElement[bool]:
-        """Rows matching ``query``; ``bounds`` (conditions on seq) limit the sets of rows
-        computed apart from the rest of the statement."""
+        """Rows matching ``query`` and having the filter ``keys``, looked up with each text's
+        words; ``bounds`` (conditions on seq) limit the sets of rows computed apart from the
+        rest of the statement."""
         split = [_split(concept, query.accents) for concept in query.concepts]
         if all(" " not in phrase for folded, exact in split for phrase in folded + exact):
-            return self._all_words(split)
+            return self._all_words(split, keys)
         # With a phrase somewhere, every concept is the set of rows it finds, each set computed on
         # its own from the indexes: tested row by row, a tsvector is recomputed for each row.
-        return and_(*(Listing.seq.in_(self._rows(*phrases, bounds)) for phrases in split))
+        return and_(*(Listing.seq.in_(self._rows(*phrases, bounds, keys)) for phrases in split))
 
-    def _all_words(self, split: list[tuple[list[str], list[str]]]) -> ColumnElement[bool]:
+    def _all_words(
+        self, split: list[tuple[list[str], list[str]]], keys: Keys
+    ) -> ColumnElement[bool]:
         """Concepts of single words: those read from one text joined with ``&`` into one GIN
         lookup (as plain folded search does), the others each a bitmap OR of two."""
         folded = [words for words, exact in split if not exact]
         exact = [words for folded_, words in split if not folded_]
-        conditions = [self._words(f, e) for f, e in split if f and e]
+        conditions = [self._words(f, e, keys) for f, e in split if f and e]
         for column, groups, is_folded in (
             (Listing.search_text, folded, True),
             (Listing.exact_text, exact, False),
         ):
             if groups:
                 query = " & ".join(f"({tsquery_text(words)})" for words in groups)
-                conditions.append(_tsquery_match(column, query, is_folded))
+                conditions.append(_tsquery_match(column, query, is_folded, keys))
         return and_(*conditions)
 
-    def _words(self, folded: list[str], exact: list[str]) -> ColumnElement[bool]:
+    def _words(self, folded: list[str], exact: list[str], keys: Keys) -> ColumnElement[bool]:
         """A concept of single words: GIN lookups OR-ed (a bitmap OR)."""
         texts = ((Listing.search_text, folded, True), (Listing.exact_text, exact, False))
-        return or_(*(_words(column, words, f) for column, words, f in texts if words))
+        return or_(*(_words(column, words, f, keys) for column, words, f in texts if words))
 
     def _rows(
-        self, folded: list[str], exact: list[str], bounds: Sequence[ColumnElement[bool]]
+        self,
+        folded: list[str],
+        exact: list[str],
+        bounds: Sequence[ColumnElement[bool]],
+        keys: Keys,
     ) -> Select[tuple[int]]:
         """The rows any form of a concept finds, words and phrases alike, within ``bounds``.
         ``OFFSET 0`` keeps the planner from folding it into a join that tests the concept row
@@ -153,8 +183,11 @@ class PostgresSearch:
         for column, phrases, is_folded in texts:
             words = [phrase for phrase in phrases if " " not in phrase]
             if words:
-                arms.append(select(Listing.seq).where(_words(column, words, is_folded), *bounds))
-            arms += [_phrase(column, phrase).where(*bounds) for phrase in phrases if " " in phrase]
+                matched = _words(column, words, is_folded, keys)
+                arms.append(select(Listing.seq).where(matched, *bounds))
+            arms += [
+                _phrase(column, phrase, keys).where(*bounds) for phrase in phrases if " " in phrase
+            ]
         found = union_all(*arms).subquery("found")
         return select(found.c.seq).offset(0)
 

@@ -30,6 +30,7 @@ from sqlalchemy.orm import defer, selectinload
 from sqlalchemy.sql.selectable import TableValuedAlias
 
 from app.models import Listing
+from app.services.search import filter_keys
 from app.services.search.query import SearchQuery
 from app.services.search.ranking import score
 
@@ -52,6 +53,10 @@ FACETS = (
 )
 
 
+# Filter keys a search requires (``filter_keys.query_keys``): every group, any key of each.
+Keys = Sequence[Sequence[str]]
+
+
 class SearchBackend(Protocol):
     name: str
     # Whether the newest matches are found faster among recent rows first (``engine``).
@@ -67,13 +72,15 @@ class SearchBackend(Protocol):
         limit: int,
         *,
         bounds: Sequence[ColumnElement[bool]] = (),
+        keys: Keys = (),
     ) -> Select[Any]:
         """``stmt`` (columns of listings, filtered) narrowed to the ``limit`` most recent
         matches of ``query``, in no particular order. Its columns are computed for those rows
         only. ``bounds``: the range of seq ``stmt`` is limited to, for the backend to apply
-        wherever it collects matches."""
+        wherever it collects matches; ``keys``: filter keys the rows of ``stmt`` all have
+        (``filter_keys``), for the backend to look up with the words."""
 
-    def matches(self, query: SearchQuery) -> ColumnElement[bool]: ...
+    def matches(self, query: SearchQuery, *, keys: Keys = ()) -> ColumnElement[bool]: ...
 
     def has_any(
         self, array: SQLColumnExpression[Any], codes: Sequence[str]
@@ -169,6 +176,20 @@ def seq_bounds(plan: Plan) -> list[ColumnElement[bool]]:
     return bounds
 
 
+def keys(filters: SearchFilters) -> list[list[str]]:
+    """The filter keys every row passing ``filters`` has."""
+    equal = [
+        ("kind", filters.kind),
+        ("strategic_group", filters.strategic_group),
+        ("st_field", filters.st_field),
+        ("province", filters.province),
+        ("exchange", filters.exchange),
+        ("ip_status", filters.ip_status),
+        ("transaction_type", filters.transaction_type),
+    ]
+    return filter_keys.query_keys(equal=equal, trl_min=filters.trl_min, trl_max=filters.trl_max)
+
+
 def conditions(plan: Plan, *, match: bool = True) -> list[ColumnElement[bool]]:
     """The WHERE clause shared by result pages, candidate ranking and facets (without the
     full-text match when ``match`` is false)."""
@@ -176,7 +197,7 @@ def conditions(plan: Plan, *, match: bool = True) -> list[ColumnElement[bool]]:
     where = [*seq_bounds(plan), _status(f.status, plan.snapshot.now)]
     where.append(_visible(plan.scope))
     if plan.query and match:
-        where.append(plan.backend.matches(plan.query))
+        where.append(plan.backend.matches(plan.query, keys=keys(plan.filters)))
     for values, col in (
         (f.kind, Listing.kind),
         (f.strategic_group, Listing.strategic_group),
@@ -204,10 +225,13 @@ def _load(stmt: Select[Any]) -> Select[Any]:
     )
 
 
-_SEARCH_COLUMNS = tuple(
-    f"{level}_{field}"
-    for level in ("search", "exact")
-    for field in ("text", "title", "keywords", "summary")
+_SEARCH_COLUMNS = (
+    *(
+        f"{level}_{field}"
+        for level in ("search", "exact")
+        for field in ("text", "title", "keywords", "summary")
+    ),
+    "filter_keys",
 )
 
 
@@ -217,7 +241,9 @@ def newest(plan: Plan, *columns: Any, limit: int) -> Select[Any]:
     stmt = select(*columns).where(*conditions(plan, match=False))
     if not plan.query:
         return stmt.order_by(Listing.seq.desc()).limit(limit)
-    return plan.backend.newest(stmt, plan.query, limit, bounds=seq_bounds(plan))
+    return plan.backend.newest(
+        stmt, plan.query, limit, bounds=seq_bounds(plan), keys=keys(plan.filters)
+    )
 
 
 def candidates(plan: Plan) -> Select[tuple[int]]:

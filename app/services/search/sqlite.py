@@ -23,9 +23,10 @@ from sqlalchemy.sql.selectable import Join, Select, TableValuedAlias
 
 from app.models import Listing
 from app.services.search.query import Concept, SearchQuery, matching_forms
+from app.services.search.sql import Keys
 
-# Kept current by triggers (migration 0010); its rowid is listings.seq. Its two columns are
-# listings.search_text (folded) and listings.exact_text (accents kept).
+# Kept current by triggers (migrations 0010, 0020); its rowid is listings.seq. Its columns are
+# listings.search_text (folded), listings.exact_text (accents kept) and listings.filter_keys.
 _FTS = table("listings_fts", column("rowid", Integer), column("listings_fts"))
 # Migration 0018: listings' filter and facet columns, keyed by seq.
 _FILTERS_INDEX = "ix_listings_search_filters"
@@ -61,12 +62,13 @@ def _forms(concept: Concept, accents: bool) -> list[str]:
     return list(dict.fromkeys(phrases))
 
 
-def fts5_query(query: SearchQuery) -> str:
+def fts5_query(query: SearchQuery, keys: Keys = ()) -> str:
     """Each concept as the OR of its forms, every concept required; each form is an FTS5
-    string, so operators and quotes in input stay literal."""
-    return " AND ".join(
-        "(" + " OR ".join(_forms(concept, query.accents)) + ")" for concept in query.concepts
-    )
+    string, so operators and quotes in input stay literal. Each group of filter ``keys`` is
+    required too, as the OR of its keys in the ``filter_keys`` column."""
+    groups = [_forms(concept, query.accents) for concept in query.concepts]
+    groups += [[_phrase("filter_keys", key) for key in group] for group in keys]
+    return " AND ".join("(" + " OR ".join(group) + ")" for group in groups)
 
 
 class SqliteSearch:
@@ -84,18 +86,19 @@ class SqliteSearch:
         limit: int,
         *,
         bounds: Sequence[ColumnElement[bool]] = (),
+        keys: Keys = (),
     ) -> Select[Any]:
         """The FTS index walked newest first (its rowid order), each hit joined to its listing
         and filtered, until ``limit`` rows pass: the work grows with the hits walked, not with
         every match (``seq IN (matches)`` would list them all first). Each hit is filtered on
         the index of the filter columns (``_FilteredJoin``); only the rows kept read the
         table, for the columns the index lacks (the ranking keys)."""
-        match = _FTS.c.listings_fts.match(fts5_query(query))
+        match = _FTS.c.listings_fts.match(fts5_query(query, keys))
         walk = stmt.select_from(_FilteredJoin(_FTS, Listing, Listing.seq == _FTS.c.rowid))
         return walk.where(match).order_by(_FTS.c.rowid.desc()).limit(limit)
 
-    def matches(self, query: SearchQuery) -> ColumnElement[bool]:
-        hits = select(_FTS.c.rowid).where(_FTS.c.listings_fts.match(fts5_query(query)))
+    def matches(self, query: SearchQuery, *, keys: Keys = ()) -> ColumnElement[bool]:
+        hits = select(_FTS.c.rowid).where(_FTS.c.listings_fts.match(fts5_query(query, keys)))
         return Listing.seq.in_(hits)
 
     def has_any(self, array: SQLColumnExpression[Any], codes: Sequence[str]) -> ColumnElement[bool]:
