@@ -28,6 +28,10 @@ UNMODELLED_OBJECTS: frozenset[str] = frozenset(
         "listings_fts_idx",
         "ix_listings_search_gin",
         "ix_listings_exact_gin",
+        # PostgreSQL only (migration 0021): the stored tsvectors those GIN indexes cover.
+        "search_vector",
+        "exact_vector",
+        "filter_vector",
         # SQLite only (migration 0018): the filter columns of listing search.
         "ix_listings_search_filters",
     }

@@ -18,8 +18,9 @@ from sqlalchemy import (
     type_coerce,
     union_all,
 )
-from sqlalchemy.dialects.postgresql import JSONB, array
+from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR, array
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.selectable import Select, TableValuedAlias
 
 from app.models import Listing
@@ -27,8 +28,7 @@ from app.services.search.query import Concept, SearchQuery, matching_forms
 from app.services.search.ranking import has_words
 from app.services.search.sql import Keys
 
-# A constant, not a parameter, so the planner matches the GIN index expressions (migrations 0002
-# and 0010).
+# A constant, not a parameter, so that the planner can fold the query into a constant.
 _CONFIG: ColumnElement[Any] = literal_column("'simple'::regconfig")
 
 
@@ -54,8 +54,20 @@ def _split(concept: Concept, accents: bool) -> tuple[list[str], list[str]]:
     return list(dict.fromkeys(folded)), list(dict.fromkeys(exact))
 
 
-def _vector(text: SQLColumnExpression[str]) -> ColumnElement[Any]:
-    return func.to_tsvector(_CONFIG, text)
+# Each text's 'simple' tsvector, stored with its row and covered by a GIN index (migration
+# 0021): a row tested outside the index reads it instead of computing it again.
+_VECTORS = {
+    text: literal_column(vector, TSVECTOR)
+    for text, vector in (
+        ("search_text", "search_vector"),
+        ("exact_text", "exact_vector"),
+        ("filter_keys", "filter_vector"),
+    )
+}
+
+
+def _vector(text: QueryableAttribute[str]) -> ColumnElement[Any]:
+    return _VECTORS[text.key]
 
 
 def _keyed(matched: ColumnElement[bool], keys: Keys) -> ColumnElement[bool]:
@@ -72,7 +84,7 @@ def _keyed(matched: ColumnElement[bool], keys: Keys) -> ColumnElement[bool]:
 
 
 def _tsquery_match(
-    text: SQLColumnExpression[str], query: str, folded: bool, keys: Keys = ()
+    text: QueryableAttribute[str], query: str, folded: bool, keys: Keys = ()
 ) -> ColumnElement[bool]:
     # Already folded; unaccent keeps it folded like the index whatever the caller passes.
     tsquery = func.to_tsquery(_CONFIG, func.unaccent(query) if folded else query)
@@ -80,13 +92,13 @@ def _tsquery_match(
 
 
 def _words(
-    text: SQLColumnExpression[str], words: list[str], folded: bool, keys: Keys
+    text: QueryableAttribute[str], words: list[str], folded: bool, keys: Keys
 ) -> ColumnElement[bool]:
     """Rows whose text holds one of ``words`` (single words) and has ``keys``: one GIN lookup."""
     return _tsquery_match(text, tsquery_text(words), folded, keys)
 
 
-def _phrase(text: SQLColumnExpression[str], phrase: str, keys: Keys) -> Select[tuple[int]]:
+def _phrase(text: QueryableAttribute[str], phrase: str, keys: Keys) -> Select[tuple[int]]:
     """Rows whose text holds ``phrase`` and has ``keys``: its words from the GIN index (no
     recheck), then the phrase as consecutive words of the key text (words and single spaces),
     which is what ``<->`` and an FTS5 phrase mean, without recomputing each row's tsvector."""
