@@ -1,5 +1,5 @@
-"""PostgreSQL search backend: the 'simple' tsvectors of the folded and of the exact text, each
-behind a GIN index."""
+"""PostgreSQL search backend: the 'simple' tsvectors of the folded and of the exact text, stored
+with each row, each behind a GIN index beside the tsvector of the filter keys."""
 
 from __future__ import annotations
 
@@ -72,8 +72,8 @@ def _vector(text: QueryableAttribute[str]) -> ColumnElement[Any]:
 
 def _keyed(matched: ColumnElement[bool], keys: Keys) -> ColumnElement[bool]:
     """``matched`` (a text's tsvector against a query) and, with ``keys``, the filter keys'
-    tsvector against them: the second column of the same GIN index (migration 0020), so one
-    index scan intersects the words with the keys."""
+    tsvector against them: the second column of the same GIN index (migrations 0020, 0021), so
+    one index scan intersects the words with the keys."""
     if not keys:
         return matched
     query = " & ".join("(" + " | ".join(map(_lexeme, group)) + ")" for group in keys)
@@ -101,7 +101,7 @@ def _words(
 def _phrase(text: QueryableAttribute[str], phrase: str, keys: Keys) -> Select[tuple[int]]:
     """Rows whose text holds ``phrase`` and has ``keys``: its words from the GIN index (no
     recheck), then the phrase as consecutive words of the key text (words and single spaces),
-    which is what ``<->`` and an FTS5 phrase mean, without recomputing each row's tsvector."""
+    which is what ``<->`` and an FTS5 phrase mean, without a recheck of each row's vector."""
     words = func.to_tsquery(_CONFIG, tsquery_text([phrase], "&"))
     found = _keyed(_vector(text).bool_op("@@")(words), keys)
     return select(Listing.seq).where(found, has_words(text, phrase))
@@ -133,8 +133,7 @@ class PostgresSearch:
     ) -> Select[Any]:
         """The matches' seqs collected first (a fence), then the newest ``limit`` of them, and
         only then ``stmt``'s columns for those: walking the primary key newest first and testing
-        each row would recompute its tsvector, far slower than the GIN lookups followed by a
-        top-N sort."""
+        each row reads every row, far slower than the GIN lookups followed by a top-N sort."""
         filters = [] if stmt.whereclause is None else [stmt.whereclause]
         fenced = select(Listing.seq).where(*filters, self.matches(query, bounds, keys=keys))
         matches = fenced.cte("matches").prefix_with("MATERIALIZED")
@@ -155,7 +154,7 @@ class PostgresSearch:
         if all(" " not in phrase for folded, exact in split for phrase in folded + exact):
             return self._all_words(split, keys)
         # With a phrase somewhere, every concept is the set of rows it finds, each set computed on
-        # its own from the indexes: tested row by row, a tsvector is recomputed for each row.
+        # its own from the indexes: tested row by row, every row would be read.
         return and_(*(Listing.seq.in_(self._rows(*phrases, bounds, keys)) for phrases in split))
 
     def _all_words(
