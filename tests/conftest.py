@@ -152,3 +152,33 @@ async def client(app, ctx: AppContext) -> AsyncIterator[httpx.AsyncClient]:  # t
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://techx.test") as c:
         yield c
+
+
+# A database of the test module's own, with committed data and no shared transaction: for what
+# depends on commits another connection sees (the server's own lookup channel, remembered
+# reads).
+
+
+@pytest.fixture(scope="module")
+def own_url(request: pytest.FixtureRequest) -> str:
+    label = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
+    url = fresh_database_url(label)
+    run_blocking(upgrade, url)
+    return url
+
+
+@pytest.fixture
+async def own_ctx(own_url: str) -> AsyncIterator[AppContext]:
+    from app.core import lookups
+
+    own = AppContext.from_settings(Settings(database={"url": own_url}))  # type: ignore[arg-type]
+    yield own
+    await lookups.close(own.engine)
+    await own.engine.dispose()
+
+
+@pytest.fixture
+async def own_client(own_ctx: AppContext) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=create_app(own_ctx.settings, context=own_ctx))
+    async with httpx.AsyncClient(transport=transport, base_url="http://techx.test") as c:
+        yield c

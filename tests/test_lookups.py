@@ -9,46 +9,17 @@ what a client of the running server sees.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import httpx
-import pytest
 from sqlalchemy import delete, select, update
 
 from app.context import AppContext
 from app.core import lookups
-from app.core.config import Settings
-from app.core.migrations import upgrade
-from app.main import create_app
 from app.models import ExchangeClient, Listing, User, UserRole
 from app.services.accounts import tokens
 from tests import listing_helpers as lh
-from tests.conftest import fresh_database_url, run_blocking
 from tests.factories import PASSWORD, make_client, make_organisation, make_user
-
-
-@pytest.fixture(scope="module")
-def own_url() -> str:
-    url = fresh_database_url(f"lookups_{uuid.uuid4().hex[:6]}")
-    run_blocking(upgrade, url)
-    return url
-
-
-@pytest.fixture
-async def lctx(own_url: str) -> AsyncIterator[AppContext]:
-    ctx = AppContext.from_settings(Settings(database={"url": own_url}))  # type: ignore[arg-type]
-    yield ctx
-    await lookups.close(ctx.engine)
-    await ctx.engine.dispose()
-
-
-@pytest.fixture
-async def lclient(lctx: AppContext) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(lctx.settings, context=lctx)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://techx.test") as client:
-        yield client
 
 
 async def _sign_in(client: httpx.AsyncClient, email: str) -> dict[str, object]:
@@ -64,14 +35,14 @@ def _bearer(pair: dict[str, object]) -> dict[str, str]:
     return {"Authorization": f"Bearer {pair['access_token']}"}
 
 
-async def test_lookup_rows_are_typed_as_the_orm_types_them(lctx: AppContext) -> None:
-    async with lctx.sessionmaker() as session:
-        user = await make_user(session, lctx, roles=("scientist", "fund"))
+async def test_lookup_rows_are_typed_as_the_orm_types_them(own_ctx: AppContext) -> None:
+    async with own_ctx.sessionmaker() as session:
+        user = await make_user(session, own_ctx, roles=("scientist", "fund"))
     # No open session with that family: the account is not returned.
     unknown_session = {"user_id": user.id, "family": uuid.uuid4()}
-    assert await lookups.fetch(lctx.sessionmaker, tokens._USER_BY_SESSION, unknown_session) == []
+    assert await lookups.fetch(own_ctx.sessionmaker, tokens._USER_BY_SESSION, unknown_session) == []
     statement = select(*tokens._USER_COLUMNS).where(User.email == user.email)
-    (row,) = await lookups.fetch(lctx.sessionmaker, statement, {})
+    (row,) = await lookups.fetch(own_ctx.sessionmaker, statement, {})
     loaded = lookups.detached(User, row)
     assert loaded.id == user.id and isinstance(loaded.id, uuid.UUID)
     assert loaded.is_active is True
@@ -80,115 +51,115 @@ async def test_lookup_rows_are_typed_as_the_orm_types_them(lctx: AppContext) -> 
 
 
 async def test_account_read_follows_revocation_deactivation_and_roles_at_once(
-    lctx: AppContext, lclient: httpx.AsyncClient
+    own_ctx: AppContext, own_client: httpx.AsyncClient
 ) -> None:
-    async with lctx.sessionmaker() as session:
-        user = await make_user(session, lctx, roles=("scientist", "admin"))
-    pair = await _sign_in(lclient, user.email)
+    async with own_ctx.sessionmaker() as session:
+        user = await make_user(session, own_ctx, roles=("scientist", "admin"))
+    pair = await _sign_in(own_client, user.email)
 
-    me = await lclient.get("/api/v1/users/me", headers=_bearer(pair))
+    me = await own_client.get("/api/v1/users/me", headers=_bearer(pair))
     assert me.status_code == 200, me.text
     assert me.json()["email"] == user.email
     assert sorted(me.json()["roles"]) == ["admin", "scientist"]
     assert me.headers["etag"] == '"1"'
-    assert (await lclient.get("/api/v1/admin/users", headers=_bearer(pair))).status_code == 200
+    assert (await own_client.get("/api/v1/admin/users", headers=_bearer(pair))).status_code == 200
 
     # A role taken away in the database stops working on the next request.
-    async with lctx.sessionmaker() as session:
+    async with own_ctx.sessionmaker() as session:
         await session.execute(
             delete(UserRole).where(UserRole.user_id == user.id, UserRole.role == "admin")
         )
         await session.commit()
-    assert (await lclient.get("/api/v1/admin/users", headers=_bearer(pair))).status_code == 403
-    assert (await lclient.get("/api/v1/users/me", headers=_bearer(pair))).json()["roles"] == [
+    assert (await own_client.get("/api/v1/admin/users", headers=_bearer(pair))).status_code == 403
+    assert (await own_client.get("/api/v1/users/me", headers=_bearer(pair))).json()["roles"] == [
         "scientist"
     ]
 
     # Ending the session ends its access token at once, though the token is remembered.
-    revoked = await lclient.post("/api/v1/auth/revoke", data={"token": pair["refresh_token"]})
+    revoked = await own_client.post("/api/v1/auth/revoke", data={"token": pair["refresh_token"]})
     assert revoked.status_code == 200, revoked.text
-    assert (await lclient.get("/api/v1/users/me", headers=_bearer(pair))).status_code == 401
+    assert (await own_client.get("/api/v1/users/me", headers=_bearer(pair))).status_code == 401
 
     # A deactivated account is refused with a fresh session too.
-    second = await _sign_in(lclient, user.email)
-    assert (await lclient.get("/api/v1/users/me", headers=_bearer(second))).status_code == 200
-    async with lctx.sessionmaker() as session:
+    second = await _sign_in(own_client, user.email)
+    assert (await own_client.get("/api/v1/users/me", headers=_bearer(second))).status_code == 200
+    async with own_ctx.sessionmaker() as session:
         await session.execute(update(User).where(User.id == user.id).values(is_active=False))
         await session.commit()
-    refused = await lclient.get("/api/v1/users/me", headers=_bearer(second))
+    refused = await own_client.get("/api/v1/users/me", headers=_bearer(second))
     assert refused.status_code == 401
     assert refused.json()["type"].endswith("/unauthorized")
 
 
 async def test_a_changed_account_is_saved_through_the_account_read_by_lookup(
-    lctx: AppContext, lclient: httpx.AsyncClient
+    own_ctx: AppContext, own_client: httpx.AsyncClient
 ) -> None:
-    async with lctx.sessionmaker() as session:
-        user = await make_user(session, lctx)
-    headers = _bearer(await _sign_in(lclient, user.email))
-    changed = await lclient.patch(
+    async with own_ctx.sessionmaker() as session:
+        user = await make_user(session, own_ctx)
+    headers = _bearer(await _sign_in(own_client, user.email))
+    changed = await own_client.patch(
         "/api/v1/users/me",
         json={"full_name": "Trần Thị Bình"},
         headers={**headers, "If-Match": '"1"'},
     )
     assert changed.status_code == 200, changed.text
     assert changed.headers["etag"] == '"2"'
-    stale = await lclient.patch(
+    stale = await own_client.patch(
         "/api/v1/users/me", json={"full_name": "X"}, headers={**headers, "If-Match": '"1"'}
     )
     assert stale.status_code == 412
-    async with lctx.sessionmaker() as session:
+    async with own_ctx.sessionmaker() as session:
         stored = await session.get(User, user.id)
         assert stored is not None and stored.full_name == "Trần Thị Bình" and stored.version == 2
-    me = await lclient.get("/api/v1/users/me", headers=headers)
+    me = await own_client.get("/api/v1/users/me", headers=headers)
     assert me.json()["full_name"] == "Trần Thị Bình" and me.headers["etag"] == '"2"'
 
 
 async def test_listing_read_by_lookup_matches_what_its_author_wrote(
-    lctx: AppContext, lclient: httpx.AsyncClient
+    own_ctx: AppContext, own_client: httpx.AsyncClient
 ) -> None:
-    async with lctx.sessionmaker() as session:
+    async with own_ctx.sessionmaker() as session:
         organisation = await make_organisation(session, province="CT")
         await session.commit()
-        member = await make_user(session, lctx, organisation_id=organisation.id)
-        outsider = await make_user(session, lctx)
-    member_headers = _bearer(await _sign_in(lclient, member.email))
-    created = await lh.create(lclient, member_headers)
+        member = await make_user(session, own_ctx, organisation_id=organisation.id)
+        outsider = await make_user(session, own_ctx)
+    member_headers = _bearer(await _sign_in(own_client, member.email))
+    created = await lh.create(own_client, member_headers)
 
-    anonymous = await lclient.get(f"/api/v1/listings/{created['id']}")
+    anonymous = await own_client.get(f"/api/v1/listings/{created['id']}")
     assert anonymous.status_code == 200, anonymous.text
     assert anonymous.json() == created
     assert anonymous.headers["etag"] == '"1"' and anonymous.headers["vary"] == "Accept"
-    linked = await lclient.get(
+    linked = await own_client.get(
         f"/api/v1/listings/{created['id']}", headers={"Accept": "application/ld+json"}
     )
     assert linked.status_code == 200
     assert linked.json()["owner"]["name"] == organisation.name
 
     # Withdrawn: gone for everyone but the organisation's members.
-    async with lctx.sessionmaker() as session:
+    async with own_ctx.sessionmaker() as session:
         await session.execute(
             update(Listing)
             .where(Listing.id == uuid.UUID(created["id"]))
             .values(status="withdrawn", updated_at=datetime.now(UTC))
         )
         await session.commit()
-    assert (await lclient.get(f"/api/v1/listings/{created['id']}")).status_code == 404
-    outsider_headers = _bearer(await _sign_in(lclient, outsider.email))
-    hidden = await lclient.get(f"/api/v1/listings/{created['id']}", headers=outsider_headers)
+    assert (await own_client.get(f"/api/v1/listings/{created['id']}")).status_code == 404
+    outsider_headers = _bearer(await _sign_in(own_client, outsider.email))
+    hidden = await own_client.get(f"/api/v1/listings/{created['id']}", headers=outsider_headers)
     assert hidden.status_code == 404
-    own = await lclient.get(f"/api/v1/listings/{created['id']}", headers=member_headers)
+    own = await own_client.get(f"/api/v1/listings/{created['id']}", headers=member_headers)
     assert own.status_code == 200 and own.json()["status"] == "withdrawn"
-    missing = await lclient.get(f"/api/v1/listings/{uuid.uuid4()}")
+    missing = await own_client.get(f"/api/v1/listings/{uuid.uuid4()}")
     assert missing.status_code == 404
 
 
 async def test_a_disabled_exchange_client_is_refused_at_once(
-    lctx: AppContext, lclient: httpx.AsyncClient
+    own_ctx: AppContext, own_client: httpx.AsyncClient
 ) -> None:
-    async with lctx.sessionmaker() as session:
-        client = await make_client(session, lctx)
-    response = await lclient.post(
+    async with own_ctx.sessionmaker() as session:
+        client = await make_client(session, own_ctx)
+    response = await own_client.post(
         "/api/v1/auth/token",
         data={
             "grant_type": "client_credentials",
@@ -198,31 +169,31 @@ async def test_a_disabled_exchange_client_is_refused_at_once(
     )
     assert response.status_code == 200, response.text
     headers = {"Authorization": f"Bearer {response.json()['access_token']}"}
-    assert (await lclient.get("/api/v1/sync/changes", headers=headers)).status_code == 200
-    async with lctx.sessionmaker() as session:
+    assert (await own_client.get("/api/v1/sync/changes", headers=headers)).status_code == 200
+    async with own_ctx.sessionmaker() as session:
         await session.execute(
             update(ExchangeClient).where(ExchangeClient.id == client.id).values(is_active=False)
         )
         await session.commit()
-    assert (await lclient.get("/api/v1/sync/changes", headers=headers)).status_code == 401
+    assert (await own_client.get("/api/v1/sync/changes", headers=headers)).status_code == 401
 
 
 async def test_an_integer_beyond_64_bits_in_a_json_column_reads_back_whole(
-    lctx: AppContext, lclient: httpx.AsyncClient
+    own_ctx: AppContext, own_client: httpx.AsyncClient
 ) -> None:
     """A peer's extension member may hold any JSON number: one beyond 64 bits reads back as the
     same integer (a decoder limited to 64-bit integers would turn it into a float)."""
-    async with lctx.sessionmaker() as session:
+    async with own_ctx.sessionmaker() as session:
         organisation = await make_organisation(session)
         await session.commit()
-        member = await make_user(session, lctx, organisation_id=organisation.id)
-    created = await lh.create(lclient, _bearer(await _sign_in(lclient, member.email)))
+        member = await make_user(session, own_ctx, organisation_id=organisation.id)
+    created = await lh.create(own_client, _bearer(await _sign_in(own_client, member.email)))
     huge = {"x-registry": {"number": 10**29, "tags": ["một", "two"]}}
-    async with lctx.sessionmaker() as session:
+    async with own_ctx.sessionmaker() as session:
         await session.execute(
             update(Listing).where(Listing.id == uuid.UUID(created["id"])).values(extensions=huge)
         )
         await session.commit()
-    response = await lclient.get(f"/api/v1/listings/{created['id']}")
+    response = await own_client.get(f"/api/v1/listings/{created['id']}")
     assert response.status_code == 200, response.text
     assert response.json()["extensions"] == huge
