@@ -380,21 +380,27 @@ def _in_memory(engine: AsyncEngine) -> bool:
     return engine.url.get_backend_name() == "sqlite" and database in (None, "", ":memory:")
 
 
+def _channel_of(sessionmaker: async_sessionmaker[AsyncSession]) -> _Channel | None:
+    """The lookup channel of the engine ``sessionmaker`` is bound to; ``None`` when it is bound
+    to a connection (lookups then go through a session) or has no channel."""
+    bind = sessionmaker.kw.get("bind")
+    return _channel(bind) if isinstance(bind, AsyncEngine) else None
+
+
 async def fetch(
     sessionmaker: async_sessionmaker[AsyncSession],
     statement: Select[Any],
     parameters: Mapping[str, Any],
 ) -> list[Sequence[Any]]:
     """The rows of ``statement`` (built once, with named ``bindparam``s) for ``parameters``."""
-    bind = sessionmaker.kw.get("bind")
-    channel = _channel(bind) if isinstance(bind, AsyncEngine) else None
+    channel = _channel_of(sessionmaker)
     remembering = _remembering.get()
-    if bind is None or channel is None:
+    if channel is None:
         if remembering is not None:
             remembering.keep = False
         async with sessionmaker() as session:
             return [tuple(row) for row in (await session.execute(statement, parameters)).all()]
-    compiled = _compiled_for(statement, bind.dialect)
+    compiled = _compiled_for(statement, sessionmaker.kw["bind"].dialect)
     if remembering is not None and not channel.watches(compiled.tables):
         remembering.keep = False
     raw = await channel.fetch(compiled, compiled.parameters(parameters))
@@ -464,8 +470,7 @@ async def remembered(
     shared by every caller and must never be changed. Errors are not kept. Nothing is kept for
     sessions bound to a connection, for an in-memory database, or (on PostgreSQL) while changes
     are not being listened to or for a table whose changes are not notified."""
-    bind = sessionmaker.kw.get("bind")
-    channel = _channel(bind) if isinstance(bind, AsyncEngine) else None
+    channel = _channel_of(sessionmaker)
     version = channel.version() if channel is not None else None
     if channel is None or version is None:
         return await build()
@@ -494,8 +499,7 @@ async def remembered(
 def remembers(sessionmaker: async_sessionmaker[AsyncSession]) -> bool:
     """Whether ``remembered`` keeps values for ``sessionmaker`` now (on PostgreSQL, asking
     starts listening for changes)."""
-    bind = sessionmaker.kw.get("bind")
-    channel = _channel(bind) if isinstance(bind, AsyncEngine) else None
+    channel = _channel_of(sessionmaker)
     return channel is not None and channel.version() is not None
 
 
