@@ -17,6 +17,7 @@ from app.cli_ip import ip_cli
 from app.cli_receipt import receipt_cli
 from app.cli_sync import sync_cli
 from app.context import AppContext
+from app.core import sqlite_library
 from app.core.config import get_settings
 from app.core.migrations import downgrade, upgrade
 
@@ -47,6 +48,8 @@ def serve(
     import uvicorn
 
     settings = get_settings()
+    # Before the first database is opened, while the process has one thread.
+    sqlite_library.untrack_memory()
     if migrate and settings.migrate_on_start:
         upgrade(settings.database.url)
     uvicorn.run(

@@ -18,6 +18,10 @@ class DatabaseSettings(BaseModel):
     echo: bool = False
     pool_size: int = 10
     sqlite_busy_timeout_ms: int = 30_000
+    # SQLite reads the database file through a memory map up to this size (its build's maximum
+    # applies): the pages then come from the operating system's cache, shared by all
+    # connections, without a copy each into every connection's own small cache. 0 turns it off.
+    sqlite_mmap_bytes: int = 2 << 30
 
 
 class AuthSettings(BaseModel):

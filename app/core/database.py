@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from app.core import sqlite_library
 from app.core.config import Settings
 from app.core.errors import DatabaseBusy
 
@@ -40,7 +41,18 @@ def _release(info: dict[str, Any]) -> None:
         lock.release()
 
 
-def install_sqlite_hooks(engine: AsyncEngine, busy_timeout_ms: int) -> None:
+def sqlite_pragmas(busy_timeout_ms: int, mmap_bytes: int = 0) -> list[str]:
+    """The settings every SQLite connection of the service starts with."""
+    return [
+        "PRAGMA foreign_keys=ON",
+        f"PRAGMA busy_timeout={int(busy_timeout_ms)}",
+        "PRAGMA journal_mode=WAL",
+        "PRAGMA synchronous=NORMAL",
+        f"PRAGMA mmap_size={int(mmap_bytes)}",
+    ]
+
+
+def install_sqlite_hooks(engine: AsyncEngine, busy_timeout_ms: int, mmap_bytes: int = 0) -> None:
     _writers[engine.sync_engine] = (busy_timeout_ms / 1000, weakref.WeakKeyDictionary())
 
     # The transaction ends (or its connection goes): the next writer's turn.
@@ -63,10 +75,8 @@ def install_sqlite_hooks(engine: AsyncEngine, busy_timeout_ms: int) -> None:
         # Let SQLAlchemy, not the driver, emit BEGIN so savepoints and transactional DDL work.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        for pragma in sqlite_pragmas(busy_timeout_ms, mmap_bytes):
+            cursor.execute(pragma)
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "do_execute")
@@ -133,8 +143,10 @@ def create_engine(settings: Settings) -> AsyncEngine:
     kwargs: dict[str, Any] = {"echo": settings.database.echo}
     if url.get_backend_name() == "sqlite":
         ensure_sqlite_directory(settings.database.url)
+        sqlite_library.untrack_memory()
         engine = create_async_engine(url, **kwargs)
-        install_sqlite_hooks(engine, settings.database.sqlite_busy_timeout_ms)
+        database = settings.database
+        install_sqlite_hooks(engine, database.sqlite_busy_timeout_ms, database.sqlite_mmap_bytes)
         return engine
     kwargs.update(pool_size=settings.database.pool_size, pool_pre_ping=True)
     return create_async_engine(url, **kwargs)

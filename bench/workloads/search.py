@@ -305,7 +305,15 @@ async def _connect(url: str) -> tuple[Any, str]:
     if parsed.get_backend_name() == "sqlite":
         import aiosqlite
 
-        return await aiosqlite.connect(parsed.database or "", isolation_level=None), "sqlite"
+        from app.core.config import DatabaseSettings
+        from app.core.database import sqlite_pragmas
+
+        # The service's own connection settings: the ceiling is its SQL, not other tuning.
+        defaults = DatabaseSettings()
+        conn = await aiosqlite.connect(parsed.database or "", isolation_level=None)
+        for pragma in sqlite_pragmas(defaults.sqlite_busy_timeout_ms, defaults.sqlite_mmap_bytes):
+            await (await conn.execute(pragma)).fetchall()
+        return conn, "sqlite"
     import asyncpg  # type: ignore[import-untyped]
 
     dsn = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
@@ -396,6 +404,9 @@ if WITH_1M:
 
 
 if __name__ == "__main__":
+    from app.core import sqlite_library
+
+    sqlite_library.untrack_memory()  # as the service does before it opens a database
     database_url, captures_file, listen_port, clients = sys.argv[1:5]
     # Written by this run into its own directory a moment ago.
     loaded = pickle.loads(Path(captures_file).read_bytes())  # noqa: S301
