@@ -115,3 +115,31 @@ def test_left_on_while_another_thread_runs(tmp_path: Path) -> None:
     # The helper thread could be opening a database: nothing is changed under it. Once it is
     # gone, the engine's own call makes the change.
     assert result == {"changed": False, "count": 3, "used": 0, "statistics": False}
+
+
+async def test_concurrent_requests_keep_their_connections(tmp_path: Path) -> None:
+    """Sixteen sessions at once, twice: the second time they reuse the first's connections
+    (none is opened per request and closed on return)."""
+    import asyncio
+
+    from sqlalchemy import event, text
+
+    from app.core.config import Settings
+    from app.core.database import create_engine
+
+    engine = create_engine(Settings(database={"url": f"sqlite+aiosqlite:///{tmp_path / 'p.db'}"}))
+    opened: list[object] = []
+    event.listen(engine.sync_engine, "connect", lambda conn, _record: opened.append(conn))
+    try:
+
+        async def one() -> None:
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+                await asyncio.sleep(0.01)  # all sixteen are checked out at once
+
+        for _ in range(2):
+            await asyncio.gather(*(one() for _ in range(16)))
+        assert len(opened) == 16
+        assert engine.sync_engine.pool.checkedin() == 16
+    finally:
+        await engine.dispose()

@@ -16,7 +16,12 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 class DatabaseSettings(BaseModel):
     url: str = f"sqlite+aiosqlite:///{PROJECT_ROOT / 'var' / 'techx.db'}"
     echo: bool = False
+    # Connections kept open per process (PostgreSQL). More are opened for bursts and closed
+    # when returned.
     pool_size: int = 10
+    # SQLite connections kept open per process: one opened per request above this would cost a
+    # thread, the file's setup and a cold page cache each time.
+    sqlite_pool_size: int = 32
     sqlite_busy_timeout_ms: int = 30_000
     # SQLite reads the database file through a memory map up to this size (its build's maximum
     # applies): the pages then come from the operating system's cache, shared by all

@@ -144,8 +144,11 @@ def create_engine(settings: Settings) -> AsyncEngine:
     if url.get_backend_name() == "sqlite":
         ensure_sqlite_directory(settings.database.url)
         sqlite_library.untrack_memory()
-        engine = create_async_engine(url, **kwargs)
         database = settings.database
+        if url.database not in (None, "", ":memory:"):  # a memory database has one connection
+            size = database.sqlite_pool_size
+            kwargs.update(pool_size=size, max_overflow=size)
+        engine = create_async_engine(url, **kwargs)
         install_sqlite_hooks(engine, database.sqlite_busy_timeout_ms, database.sqlite_mmap_bytes)
         return engine
     kwargs.update(pool_size=settings.database.pool_size, pool_pre_ping=True)

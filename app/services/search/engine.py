@@ -159,8 +159,10 @@ async def _hits(
     def build(template: Plan) -> Executable:
         window = sql.window(template, size, scored=True)
         position = None if after is None else templates.position()
-        hits = sql.ranked_hits(window, after=position, limit=limit)
-        return search_facets.facet_counts(template, window, facets=with_facets, hits=hits)
+        hits = sql.ranked_hits(window, held=size, after=position, limit=limit)
+        return search_facets.facet_counts(
+            template, window, held=size, facets=with_facets, hits=hits
+        )
 
     shape = (
         "hits",
@@ -182,7 +184,7 @@ async def _counts(session: AsyncSession, plan: Plan) -> search_facets.Counts:
 
     def build(template: Plan) -> Executable:
         window = sql.window(template, size, scored=False)
-        return search_facets.facet_counts(template, window)
+        return search_facets.facet_counts(template, window, held=size)
 
     counts, _ = await _window(session, plan, size, ("counts", size), build)
     return counts

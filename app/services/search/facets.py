@@ -20,6 +20,7 @@ from sqlalchemy import (
     Row,
     Select,
     String,
+    case,
     cast,
     func,
     literal,
@@ -47,29 +48,30 @@ def _grouped(matched: CTE, facet: str, value: Any, *where: ColumnElement[bool]) 
 
 
 def facet_counts(
-    plan: Plan, window: CTE, *, facets: bool = True, hits: Select[Any] | None = None
+    plan: Plan, window: CTE, *, held: int, facets: bool = True, hits: Select[Any] | None = None
 ) -> CompoundSelect[Any]:
     """("window", NULL, the rows ``window`` holds); with ``facets``, (facet, value, count) rows
     over the ``COUNTED_RESULTS`` newest rows of ``window`` (which holds at least one more when
     more results exist), ("total", NULL, number counted) and ("more", NULL, 1 if more results
     exist else 0); with ``hits`` (seq, score rows), one ("hit", seq, score) row each: a page's
-    ranked hits and its counts from one search of the newest matches."""
+    ranked hits and its counts from one search of the newest matches. ``held``: the most rows
+    ``window`` may hold."""
     # ("window", NULL, rows in the window): whether it holds as many rows as it may.
     parts: list[Select[Any]] = [
         select(literal("window"), cast(None, String), func.count()).select_from(window)
     ]
     if facets:
-        parts += _counted(plan, window)
+        parts += _counted(plan, window, held)
     if hits is not None:
         page = hits.subquery("page")
         parts.append(select(literal("hit"), cast(page.c.seq, String), page.c.score))
     return union_all(*parts)
 
 
-def _counted(plan: Plan, window: CTE) -> list[Select[Any]]:
-    matched = sql.newest_of(window, sql.COUNTED_RESULTS).cte("matched")
+def _counted(plan: Plan, window: CTE, held: int) -> list[Select[Any]]:
+    matched = sql.newest_of(window, sql.COUNTED_RESULTS, held=held).cte("matched")
     matched = matched.prefix_with("MATERIALIZED")
-    beyond = sql.newest_of(window, sql.COUNTED_RESULTS + 1).offset(sql.COUNTED_RESULTS)
+    more = case((func.count() > sql.COUNTED_RESULTS, 1), else_=0)
     c = matched.c
     # A level-1 field counts its level-2 fields too, as the st_field filter selects them.
     level1 = func.substr(c.st_field, literal_column("1"), literal_column("1"))
@@ -83,7 +85,7 @@ def _counted(plan: Plan, window: CTE) -> list[Select[Any]]:
             matched, elements, true()
         ),
         select(literal("total"), cast(None, String), func.count()).select_from(matched),
-        select(literal("more"), cast(None, String), func.count()).select_from(beyond.subquery()),
+        select(literal("more"), cast(None, String), more).select_from(window),
     ]
 
 

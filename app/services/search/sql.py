@@ -279,15 +279,20 @@ def window(plan: Plan, size: int, *, scored: bool) -> CTE:
     return found.cte("window").prefix_with("MATERIALIZED")
 
 
-def newest_of(rows: CTE, size: int) -> Select[Any]:
-    """The ``size`` most recent rows of a window."""
-    return select(*rows.c).order_by(rows.c.seq.desc()).limit(size)
+def newest_of(rows: CTE, size: int, *, held: int) -> Select[Any]:
+    """The ``size`` most recent rows of a window that holds at most ``held`` rows. When it holds
+    at most one more, those are all its rows but the oldest: found by a scan of the window for
+    its lowest seq rather than by sorting it (seq is positive)."""
+    if held > size + 1:
+        return select(*rows.c).order_by(rows.c.seq.desc()).limit(size)
+    oldest = select(func.min(rows.c.seq)).having(func.count() > size).scalar_subquery()
+    return select(*rows.c).where(rows.c.seq > func.coalesce(oldest, 0))
 
 
-def ranked_hits(rows: CTE, *, after: Position | None, limit: int) -> Select[Any]:
-    """(seq, score) of the ranked candidates in a scored window after ``after``, by (score, seq)
-    descending, ``limit`` rows."""
-    ranked = newest_of(rows, RANKED_CANDIDATES).subquery("ranked")
+def ranked_hits(rows: CTE, *, held: int, after: Position | None, limit: int) -> Select[Any]:
+    """(seq, score) of the ranked candidates in a scored window of at most ``held`` rows after
+    ``after``, by (score, seq) descending, ``limit`` rows."""
+    ranked = newest_of(rows, RANKED_CANDIDATES, held=held).subquery("ranked")
     stmt = select(ranked.c.seq, ranked.c.score)
     if after is not None:
         stmt = stmt.where(
