@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
+import random
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -29,7 +29,10 @@ def _request_id(incoming: str | None) -> str:
     """The caller's id when it is short printable ASCII (it is echoed back), else a new one."""
     if incoming and len(incoming) <= 128 and incoming.isascii() and incoming.isprintable():
         return incoming
-    return os.urandom(16).hex()  # 128 random bits, as a version-4 UUID's hex but cheaper
+    # 128 random bits, not secret: the interpreter's generator (reseeded in a forked process)
+    # rather than the system's, whose call lets go of the interpreter, which the event loop's
+    # thread then waits to take back from the database threads.
+    return f"{random.getrandbits(128):032x}"
 
 
 async def _read_body(receive: Receive, limit: int) -> list[Message] | None:
