@@ -313,3 +313,52 @@ async def test_a_write_through_the_service_is_seen_without_waiting_for_its_notif
     assert changed.status_code == 200, changed.text
     me = await own_client.get("/api/v1/users/me", headers=headers)
     assert me.json()["full_name"] == "Võ Giang" and me.headers["etag"] == '"2"'
+
+
+async def test_search_hits_are_read_once_and_follow_changes_made_elsewhere(
+    own_ctx: AppContext, own_client: httpx.AsyncClient, statements: list[object]
+) -> None:
+    async with own_ctx.sessionmaker() as session:
+        organisation = await make_organisation(session)
+        await session.commit()
+        member = await make_user(session, own_ctx, organisation_id=organisation.id)
+    headers = await _sign_in(own_client, member.email)
+    created = [await lh.create(own_client, headers) for _ in range(3)]
+    await _remembering(own_ctx)
+    path = "/api/v1/listings?q=r%C6%A1m+r%E1%BA%A1"
+
+    first, again = await _kept(lambda: own_client.get(path), statements)
+    assert first.status_code == 200 and again.content == first.content
+    items = first.json()["items"]
+    assert [item["id"] for item in items] == [c["id"] for c in reversed(created)]
+    for item in items:  # a hit is the listing as read alone, with its score
+        alone = (await own_client.get(f"/api/v1/listings/{item['id']}")).json()
+        assert item == {**alone, "score": item["score"]} and item["score"] > 0
+
+    # Renamed and withdrawn by another process: the next pages show it.
+    await _elsewhere(
+        own_ctx,
+        "UPDATE organisations SET name = $1 WHERE id = $2",
+        "Viện Mới",
+        _key(own_ctx, organisation.id),
+    )
+
+    async def renamed() -> bool:
+        found = (await own_client.get(path)).json()["items"]
+        return all(item["owner"]["name"] == "Viện Mới" for item in found)
+
+    await _eventually(renamed)
+    await _elsewhere(
+        own_ctx,
+        "UPDATE listings SET status = 'withdrawn' WHERE id = $1",
+        _key(own_ctx, uuid.UUID(created[0]["id"])),
+    )
+
+    async def withdrawn() -> bool:
+        found = (await own_client.get(path)).json()["items"]
+        return [item["id"] for item in found] == [c["id"] for c in reversed(created[1:])]
+
+    await _eventually(withdrawn)
+    own = (await own_client.get(f"{path}&status=withdrawn", headers=headers)).json()["items"]
+    assert [item["id"] for item in own] == [created[0]["id"]]
+    assert own[0]["status"] == "withdrawn"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import datetime
 from typing import Annotated
@@ -27,13 +28,13 @@ from app.models import Listing, User
 from app.models.base import utcnow
 from app.schemas.duplicate import Duplicates
 from app.schemas.listing import ListingCreate, ListingRead, ListingUpdate, Renewal
-from app.schemas.listing_search import Facets, ListingHit, ListingSearchPage, ListingSearchParams
+from app.schemas.listing_search import Facets, ListingSearchPage, ListingSearchParams
 from app.schemas.matching import ListingMatches
 from app.services.discovery import matching, projection
 from app.services.federation import duplicates
 from app.services.listings import records as listings
 from app.services.listings import standard
-from app.services.listings.projection import listing_fields, listing_read
+from app.services.listings.projection import listing_read
 from app.services.search import engine as search
 from app.services.search.sql import COUNTED_RESULTS, RANKED_CANDIDATES, Scope, SearchFilters
 
@@ -139,14 +140,17 @@ def _filters(params: ListingSearchParams) -> SearchFilters:
     operation_id="listings_search",
     description=SEARCH_DESCRIPTION,
     dependencies=[SearchLimit],
+    response_model=ListingSearchPage,
     responses=problem_responses(400, 401, 422, 429),
 )
 async def search_listings(
     params: Annotated[ListingSearchParams, Query()],
     session: SessionDep,
     principal: OptionalPrincipalDep,
-) -> ListingSearchPage:
+    request: Request,
+) -> Response:
     """Search listings."""
+    ctx: AppContext = request.app.state.ctx
     viewer = listings.viewer_of(principal)
     result = await search.search(
         session,
@@ -156,16 +160,38 @@ async def search_listings(
         cursor=params.cursor,
         limit=params.limit,
         with_facets=params.facets,
+        load=functools.partial(listings.read_by_seq, ctx.sessionmaker),
     )
-    return ListingSearchPage(
-        items=[
-            ListingHit(**listing_fields(listing), score=score) for listing, score in result.hits
-        ],
+    page = ListingSearchPage(
+        items=[],
         next_cursor=result.next_cursor,
         total=result.total,
         total_exact=result.counts_exact,
         facets=Facets(**result.facets) if result.facets is not None else None,
     )
+    now = utcnow()
+    hits = [_hit_json(listing, score, now) for listing, score in result.hits]
+    return Response(_page_json(page, hits), media_type="application/json")
+
+
+def _hit_json(listing: Listing, score: int | None, now: datetime) -> bytes:
+    """A hit as ``ListingHit`` renders it: the listing's public rendering (kept with the
+    listing while it is remembered, as ``get_listing`` keeps it), the score as its last field."""
+    _, body = lookups.derived(
+        listing, ("read", listing.status_at(now)), lambda: _rendered(listing, now)
+    )
+    return b'%s,"score":%s}' % (body[:-1], b"null" if score is None else b"%d" % score)
+
+
+_NO_ITEMS = b'{"items":[]'
+
+
+def _page_json(page: ListingSearchPage, hits: list[bytes]) -> bytes:
+    """``page`` (without items) as JSON, with ``hits`` as its items."""
+    body = page.model_dump_json(by_alias=True).encode()
+    if not body.startswith(_NO_ITEMS):  # pragma: no cover - items is the model's first field
+        raise RuntimeError("A search page renders its items first")
+    return b'{"items":[' + b",".join(hits) + b"]" + body[len(_NO_ITEMS) :]
 
 
 @router.get(

@@ -488,12 +488,54 @@ async def remembered(
     finally:
         _remembering.reset(token)
     if remembering.keep:
-        _forget(kept, key)
-        if len(kept) >= KEEP_ENTRIES:
-            _forget(kept, next(iter(kept)))
-        entry = kept[key] = _Kept(stamp, now + KEEP_SECONDS, value, {})
-        _derived[id(value)] = entry.derived
+        _store(kept, key, _Kept(stamp, now + KEEP_SECONDS, value, {}))
     return value
+
+
+def _store(kept: dict[Hashable, _Kept], key: Hashable, entry: _Kept) -> None:
+    _forget(kept, key)
+    if len(kept) >= KEEP_ENTRIES:
+        _forget(kept, next(iter(kept)))
+    kept[key] = entry
+    _derived[id(entry.value)] = entry.derived
+
+
+async def remembered_each(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    keys: Sequence[Hashable],
+    build: Callable[[list[Hashable]], Awaitable[Mapping[Hashable, T]]],
+) -> dict[Hashable, T]:
+    """``remembered`` for several keys at once: ``build(missing)`` is called once, with the
+    keys not kept, and gives a value for each key that has one (a key it leaves out has none,
+    and nothing is kept for it)."""
+    channel = _channel_of(sessionmaker)
+    version = channel.version() if channel is not None else None
+    if channel is None or version is None:
+        return dict(await build(list(keys)))
+    stamp = (_local_commits, version)
+    now = time.monotonic()
+    kept = channel.kept
+    found: dict[Hashable, T] = {}
+    missing: list[Hashable] = []
+    for key in keys:
+        entry = kept.get(key)
+        if entry is not None and entry.stamp == stamp and now < entry.deadline:
+            found[key] = cast(T, entry.value)
+        else:
+            missing.append(key)
+    if not missing:
+        return found
+    remembering = _Remembering()
+    token = _remembering.set(remembering)
+    try:
+        built = await build(missing)
+    finally:
+        _remembering.reset(token)
+    for key, value in built.items():
+        found[key] = value
+        if remembering.keep:
+            _store(kept, key, _Kept(stamp, now + KEEP_SECONDS, value, {}))
+    return found
 
 
 def remembers(sessionmaker: async_sessionmaker[AsyncSession]) -> bool:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import BindParameter, Integer, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -247,6 +247,48 @@ _LISTING_BY_ID = (
     .join(Organisation, Organisation.id == Listing.organisation_id)
     .where(Listing.id == bindparam("listing_id"))
 )
+
+
+# Listings by seq, for a page of search hits: one statement per size of page, each with that
+# many seq parameters (a smaller page repeats its last seq).
+_PAGE_SIZES = (8, 32, 128, 512)
+
+
+@lru_cache(maxsize=len(_PAGE_SIZES))
+def _listings_by_seq(size: int) -> Any:
+    seqs: list[BindParameter[int]] = [bindparam(f"seq_{n}", type_=Integer) for n in range(size)]
+    return (
+        select(*lookups.columns(Listing), *lookups.columns(Organisation))
+        .join(Organisation, Organisation.id == Listing.organisation_id)
+        .where(Listing.seq.in_(seqs))
+    )
+
+
+async def read_by_seq(
+    sessions: async_sessionmaker[AsyncSession], seqs: list[int]
+) -> dict[int, Listing]:
+    """The listings with these seqs (with their organisations), for reading only, as
+    ``read_visible`` reads one: each kept while the database is unchanged, those not kept read
+    in one statement. Who may see them is the caller's to have decided; a seq with no listing
+    is left out."""
+
+    async def read(keys: list[Hashable]) -> dict[Hashable, Listing]:
+        wanted = [cast(tuple[str, int], key)[1] for key in keys]
+        found: dict[Hashable, Listing] = {}
+        for start in range(0, len(wanted), _PAGE_SIZES[-1]):
+            part = wanted[start : start + _PAGE_SIZES[-1]]
+            size = next(size for size in _PAGE_SIZES if size >= len(part))
+            values = {f"seq_{n}": part[min(n, len(part) - 1)] for n in range(size)}
+            for row in await lookups.fetch(sessions, _listings_by_seq(size), values):
+                listing = lookups.for_reading(Listing, row)
+                organisation = lookups.for_reading(Organisation, row[_LISTING_COLUMNS:])
+                set_committed_value(listing, "organisation", organisation)
+                found[("listing-seq", listing.seq)] = listing
+        return found
+
+    keys: list[Hashable] = [("listing-seq", seq) for seq in dict.fromkeys(seqs)]
+    kept = await lookups.remembered_each(sessions, keys, read)
+    return {cast(tuple[str, int], key)[1]: listing for key, listing in kept.items()}
 
 
 async def read_visible(

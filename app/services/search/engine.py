@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 
@@ -140,17 +140,30 @@ async def _window(
         span = int(span * min(MAX_GROWTH, max(2.0, growth)))
 
 
-async def _listings(session: AsyncSession, hits: list[tuple[int, int]]) -> Rows:
-    """The listings of (seq, score) hits, in the hits' order."""
-    found = {
-        listing.seq: listing
-        for listing in await session.scalars(sql.listings([s for s, _ in hits]))
-    }
-    return [(found[seq], score) for seq, score in hits]
+# Reads the listings of a page's hits by seq (``search``'s ``load``): those it finds, by seq.
+Loader = Callable[[list[int]], Awaitable[Mapping[int, Listing]]]
+
+
+async def _listings(
+    session: AsyncSession, hits: list[tuple[int, int]], load: Loader | None
+) -> Rows:
+    """The listings of (seq, score) hits, in the hits' order: read in the search's session, or
+    by ``load``, which leaves out a listing gone since the search found it."""
+    seqs = [seq for seq, _ in hits]
+    if load is None:
+        found = {listing.seq: listing for listing in await session.scalars(sql.listings(seqs))}
+    else:
+        found = dict(await load(seqs))
+    return [(found[seq], score) for seq, score in hits if seq in found]
 
 
 async def _hits(
-    session: AsyncSession, plan: Plan, after: Position | None, limit: int, with_facets: bool
+    session: AsyncSession,
+    plan: Plan,
+    after: Position | None,
+    limit: int,
+    with_facets: bool,
+    load: Loader | None,
 ) -> tuple[Rows, search_facets.Counts | None]:
     """Up to ``limit`` ranked candidates after ``after``, best first, and, if asked, the counts:
     both read from one search of the newest matches."""
@@ -174,7 +187,7 @@ async def _hits(
         sql.COUNTED_RESULTS,
     )
     counts, hits = await _window(session, plan, size, shape, build, after)
-    return await _listings(session, hits), counts if with_facets else None
+    return await _listings(session, hits, load), counts if with_facets else None
 
 
 async def _counts(session: AsyncSession, plan: Plan) -> search_facets.Counts:
@@ -197,6 +210,7 @@ async def _ranked(
     floor: int | None,
     limit: int,
     with_facets: bool,
+    load: Loader | None,
 ) -> tuple[Rows, int | None, search_facets.Counts | None]:
     """Up to ``limit + 1`` rows in (score, seq) order, scored candidates then older matches;
     and the counts, when asked and read on the way."""
@@ -204,7 +218,7 @@ async def _ranked(
     counts = None
     in_tail = after is not None and after.score == 0 and floor is not None and after.seq < floor
     if not in_tail:
-        rows, counts = await _hits(session, plan, after, limit + 1, with_facets)
+        rows, counts = await _hits(session, plan, after, limit + 1, with_facets, load)
         if len(rows) > limit:
             return rows, floor, counts
         # A first page that ran out of candidates saw them all: nothing older is unscored.
@@ -229,13 +243,14 @@ async def _page(
     key: str,
     limit: int,
     with_facets: bool,
+    load: Loader | None,
 ) -> tuple[Rows, str | None, search_facets.Counts | None]:
     """The rows of one page, the cursor after it if more follow, and the counts if asked."""
     after = state.after if state else None
     floor = state.floor if state else None
     counts = None
     if plan.query:
-        rows, floor, counts = await _ranked(session, plan, after, floor, limit, with_facets)
+        rows, floor, counts = await _ranked(session, plan, after, floor, limit, with_facets, load)
     else:
         rows = await _ordered(session, plan, after, limit)
     if with_facets and counts is None:
@@ -258,16 +273,18 @@ async def search(
     limit: int,
     with_facets: bool,
     accents: bool = True,
+    load: Loader | None = None,
 ) -> SearchResult:
     """One page of listings matching ``q`` and the filters, with facet counts if asked.
-    ``accents=False`` is plain folded search (``query.py``), kept to measure against."""
+    ``accents=False`` is plain folded search (``query.py``), kept to measure against. The
+    ranked hits' listings are read by ``load`` when given (outside the search's session)."""
     query = parse(q or "", accents=accents)
     key = fingerprint(query, filters)
     state = _decode(cursor, key) if cursor else None
     snapshot = state.snapshot if state else await _snapshot(session)
     plan = Plan(backend_for(session), query, filters, snapshot, scope)
     await plan.backend.prepare(session)
-    rows, next_cursor, counts = await _page(session, plan, state, key, limit, with_facets)
+    rows, next_cursor, counts = await _page(session, plan, state, key, limit, with_facets, load)
     result = SearchResult(
         hits=[(listing, score if query else None) for listing, score in rows],
         next_cursor=next_cursor,

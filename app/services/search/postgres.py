@@ -14,7 +14,6 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
-    text,
     type_coerce,
     union_all,
 )
@@ -119,8 +118,11 @@ class PostgresSearch:
         # A kept statement's plan is made for its values each time: a generic plan (chosen after
         # a few executions of a prepared statement) cannot tell a span of recent rows from the
         # whole catalogue, and took minutes where the plan for the values takes milliseconds.
-        await session.execute(text("SET LOCAL jit = off"))
-        await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+        # On the session's connection, not through the session: settings are not writes, and
+        # a session that wrote something forgets what lookups remember when it commits.
+        connection = await session.connection()
+        await connection.exec_driver_sql("SET LOCAL jit = off")
+        await connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
 
     def newest(
         self,
