@@ -70,11 +70,7 @@ def facet_counts(
 
 def _counted(plan: Plan, window: CTE, held: int) -> list[Select[Any]]:
     matched = sql.newest_of(window, sql.COUNTED_RESULTS, held=held).cte("matched")
-    # Found by a filter (``newest_of``), each count reads the window through it: cheaper than
-    # copying the rows kept into a table of their own first, which both databases do by default
-    # for a CTE read more than once. Found by a sort, they are sorted once.
-    sorted_ = held > sql.COUNTED_RESULTS + 1
-    matched = matched.prefix_with("MATERIALIZED" if sorted_ else "NOT MATERIALIZED")
+    matched = matched.prefix_with("MATERIALIZED")
     more = case((func.count() > sql.COUNTED_RESULTS, 1), else_=0)
     c = matched.c
     # A level-1 field counts its level-2 fields too, as the st_field filter selects them.
