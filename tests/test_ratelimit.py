@@ -89,3 +89,8 @@ def test_counting_starts_no_thread() -> None:
     for n in range(2000):
         limiter.hit("token_per_address", str(n % 7))
     assert threading.active_count() == before
+
+
+def test_a_limit_of_none_refuses_every_call(clock: Clock) -> None:
+    limiter = RateLimiter(RateSettings(token_per_address="0/minute"))
+    assert _refused(limiter, "token_per_address", "a") == 60

@@ -55,7 +55,9 @@ class RateLimiter:
             if len(calls) < amount:
                 calls.append(now)
                 return
-            retry = max(1, math.ceil(calls[0] + period - now))
+            # The oldest call leaves the window then (a limit of none: a whole period).
+            free_at = calls[0] + period if calls else now + period
+            retry = max(1, math.ceil(free_at - now))
         raise TooManyRequests(detail, headers={"Retry-After": str(retry)})
 
     def _sweep(self, now: float) -> None:
