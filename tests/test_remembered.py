@@ -109,6 +109,24 @@ async def _sign_in(client: httpx.AsyncClient, email: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
+async def _member(ctx: AppContext, client: httpx.AsyncClient) -> tuple[uuid.UUID, dict[str, str]]:
+    """A new organisation's id and the headers of a signed-in member of it."""
+    async with ctx.sessionmaker() as session:
+        organisation = await make_organisation(session)
+        await session.commit()
+        member = await make_user(session, ctx, organisation_id=organisation.id)
+    return organisation.id, await _sign_in(client, member.email)
+
+
+async def _rename_elsewhere(ctx: AppContext, organisation_id: uuid.UUID, name: str) -> None:
+    await _elsewhere(
+        ctx,
+        "UPDATE organisations SET name = $1 WHERE id = $2",
+        name,
+        _key(ctx, organisation_id),
+    )
+
+
 async def test_the_account_is_read_once_then_follows_changes_made_elsewhere(
     own_ctx: AppContext, own_client: httpx.AsyncClient, statements: list[object]
 ) -> None:
@@ -189,11 +207,7 @@ async def test_a_listing_is_read_once_and_follows_withdrawal_and_expiry(
     statements: list[object],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    async with own_ctx.sessionmaker() as session:
-        organisation = await make_organisation(session)
-        await session.commit()
-        member = await make_user(session, own_ctx, organisation_id=organisation.id)
-    member_headers = await _sign_in(own_client, member.email)
+    organisation_id, member_headers = await _member(own_ctx, own_client)
     created = await lh.create(own_client, member_headers)
     path = f"/api/v1/listings/{created['id']}"
     await _remembering(own_ctx)
@@ -229,12 +243,7 @@ async def test_a_listing_is_read_once_and_follows_withdrawal_and_expiry(
     assert own.status_code == 200 and own.json()["status"] == "withdrawn"
 
     # The organisation renamed elsewhere shows in the listing's owner.
-    await _elsewhere(
-        own_ctx,
-        "UPDATE organisations SET name = $1 WHERE id = $2",
-        "Viện Mới",
-        _key(own_ctx, organisation.id),
-    )
+    await _rename_elsewhere(own_ctx, organisation_id, "Viện Mới")
 
     async def renamed() -> bool:
         owner = (await own_client.get(path, headers=member_headers)).json()["owner"]
@@ -318,11 +327,7 @@ async def test_a_write_through_the_service_is_seen_without_waiting_for_its_notif
 async def test_search_hits_are_read_once_and_follow_changes_made_elsewhere(
     own_ctx: AppContext, own_client: httpx.AsyncClient, statements: list[object]
 ) -> None:
-    async with own_ctx.sessionmaker() as session:
-        organisation = await make_organisation(session)
-        await session.commit()
-        member = await make_user(session, own_ctx, organisation_id=organisation.id)
-    headers = await _sign_in(own_client, member.email)
+    organisation_id, headers = await _member(own_ctx, own_client)
     created = [await lh.create(own_client, headers) for _ in range(3)]
     await _remembering(own_ctx)
     path = "/api/v1/listings?q=r%C6%A1m+r%E1%BA%A1"
@@ -336,12 +341,7 @@ async def test_search_hits_are_read_once_and_follow_changes_made_elsewhere(
         assert item == {**alone, "score": item["score"]} and item["score"] > 0
 
     # Renamed and withdrawn by another process: the next pages show it.
-    await _elsewhere(
-        own_ctx,
-        "UPDATE organisations SET name = $1 WHERE id = $2",
-        "Viện Mới",
-        _key(own_ctx, organisation.id),
-    )
+    await _rename_elsewhere(own_ctx, organisation_id, "Viện Mới")
 
     async def renamed() -> bool:
         found = (await own_client.get(path)).json()["items"]

@@ -19,6 +19,7 @@ is left as it is and reported by ``memory_statistics``.
 from __future__ import annotations
 
 import ctypes
+import functools
 import logging
 import sqlite3
 import threading
@@ -32,6 +33,7 @@ _lock = threading.Lock()
 _untracked = False
 
 
+@functools.cache
 def _library() -> Any | None:
     """The SQLite library ``sqlite3`` itself runs on: its symbols are looked up through the
     extension module, whether it links the library or embeds it."""
