@@ -23,6 +23,7 @@ from app.api import listings as listings_api
 from app.context import AppContext
 from app.core import lookups
 from app.models import ExchangeClient
+from app.services.listings import records
 from tests import listing_helpers as lh
 from tests.factories import PASSWORD, make_client, make_organisation, make_user
 
@@ -362,3 +363,32 @@ async def test_search_hits_are_read_once_and_follow_changes_made_elsewhere(
     own = (await own_client.get(f"{path}&status=withdrawn", headers=headers)).json()["items"]
     assert [item["id"] for item in own] == [created[0]["id"]]
     assert own[0]["status"] == "withdrawn"
+
+
+async def test_the_search_snapshot_is_read_once_and_moves_with_new_listings(
+    own_ctx: AppContext, own_client: httpx.AsyncClient, statements: list[object]
+) -> None:
+    organisation_id, headers = await _member(own_ctx, own_client)
+    first = await lh.create(own_client, headers)
+    await _remembering(own_ctx)
+    path = "/api/v1/listings?q=r%C6%A1m+r%E1%BA%A1"
+
+    # The highest seq is read once, then kept with the hits while nothing changes.
+    await _kept(lambda: own_client.get(path), statements)
+
+    # A listing added through the service is on the next first page.
+    second = await lh.create(own_client, headers)
+    before = len(statements)
+    found = [item["id"] for item in (await own_client.get(path)).json()["items"]]
+    assert found[0] == second["id"] and first["id"] in found  # newest first, on equal scores
+    assert records.HIGH_WATER in statements[before:]
+
+    # A change made by another process is followed too: the snapshot is read again.
+    await _rename_elsewhere(own_ctx, organisation_id, "Viện Khác")
+
+    async def read_again() -> bool:
+        mark = len(statements)
+        await own_client.get(path)
+        return records.HIGH_WATER in statements[mark:]
+
+    await _eventually(read_again)

@@ -161,6 +161,7 @@ async def search_listings(
         limit=params.limit,
         with_facets=params.facets,
         load=functools.partial(listings.read_by_seq, ctx.sessionmaker),
+        high_water=functools.partial(listings.high_water, ctx.sessionmaker),
     )
     page = ListingSearchPage(
         items=[],

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import BindParameter, Integer, bindparam, select
+from sqlalchemy import BindParameter, Integer, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -289,6 +289,20 @@ async def read_by_seq(
     keys: list[Hashable] = [("listing-seq", seq) for seq in dict.fromkeys(seqs)]
     kept = await lookups.remembered_each(sessions, keys, read)
     return {cast(tuple[str, int], key)[1]: listing for key, listing in kept.items()}
+
+
+HIGH_WATER = select(func.coalesce(func.max(Listing.seq), 0))
+
+
+async def high_water(sessions: async_sessionmaker[AsyncSession]) -> int:
+    """The highest listing seq, kept while the database is unchanged: the snapshot a first page
+    of search results is taken at, without a statement of its own in the search's session."""
+
+    async def read() -> int:
+        rows = await lookups.fetch(sessions, HIGH_WATER, {})
+        return int(rows[0][0])
+
+    return await lookups.remembered(sessions, ("listing-high-water",), read)
 
 
 async def read_visible(

@@ -87,9 +87,15 @@ def _decode(cursor: str, key: str) -> _Cursor:
         raise InvalidCursor("The cursor is malformed") from exc
 
 
-async def _snapshot(session: AsyncSession) -> Snapshot:
-    high_water = await session.scalar(select(func.coalesce(func.max(Listing.seq), 0)))
-    return Snapshot(high_water=int(high_water or 0), now=utcnow())
+# Reads the highest listing seq (``search``'s ``high_water``).
+HighWater = Callable[[], Awaitable[int]]
+
+
+async def _snapshot(session: AsyncSession, high_water: HighWater | None = None) -> Snapshot:
+    if high_water is not None:
+        return Snapshot(high_water=await high_water(), now=utcnow())
+    found = await session.scalar(select(func.coalesce(func.max(Listing.seq), 0)))
+    return Snapshot(high_water=int(found or 0), now=utcnow())
 
 
 # The rows (by seq) a search looks among first, and how much wider a next span may be
@@ -274,14 +280,16 @@ async def search(
     with_facets: bool,
     accents: bool = True,
     load: Loader | None = None,
+    high_water: HighWater | None = None,
 ) -> SearchResult:
     """One page of listings matching ``q`` and the filters, with facet counts if asked.
     ``accents=False`` is plain folded search (``query.py``), kept to measure against. The
-    ranked hits' listings are read by ``load`` when given (outside the search's session)."""
+    ranked hits' listings are read by ``load`` when given, and a first page's snapshot by
+    ``high_water`` (both outside the search's session)."""
     query = parse(q or "", accents=accents)
     key = fingerprint(query, filters)
     state = _decode(cursor, key) if cursor else None
-    snapshot = state.snapshot if state else await _snapshot(session)
+    snapshot = state.snapshot if state else await _snapshot(session, high_water)
     plan = Plan(backend_for(session), query, filters, snapshot, scope)
     await plan.backend.prepare(session)
     rows, next_cursor, counts = await _page(session, plan, state, key, limit, with_facets, load)
