@@ -470,26 +470,11 @@ async def remembered(
     shared by every caller and must never be changed. Errors are not kept. Nothing is kept for
     sessions bound to a connection, for an in-memory database, or (on PostgreSQL) while changes
     are not being listened to or for a table whose changes are not notified."""
-    channel = _channel_of(sessionmaker)
-    version = channel.version() if channel is not None else None
-    if channel is None or version is None:
-        return await build()
-    # Read before the value is built: a change while it is built leaves it stale at once.
-    stamp = (_local_commits, version)
-    now = time.monotonic()
-    kept = channel.kept
-    entry = kept.get(key)
-    if entry is not None and entry.stamp == stamp and now < entry.deadline:
-        return cast(T, entry.value)
-    remembering = _Remembering()
-    token = _remembering.set(remembering)
-    try:
-        value = await build()
-    finally:
-        _remembering.reset(token)
-    if remembering.keep:
-        _store(kept, key, _Kept(stamp, now + KEEP_SECONDS, value, {}))
-    return value
+
+    async def one(_keys: list[Hashable]) -> dict[Hashable, T]:
+        return {key: await build()}
+
+    return (await remembered_each(sessionmaker, [key], one))[key]
 
 
 def _store(kept: dict[Hashable, _Kept], key: Hashable, entry: _Kept) -> None:
@@ -512,6 +497,7 @@ async def remembered_each(
     version = channel.version() if channel is not None else None
     if channel is None or version is None:
         return dict(await build(list(keys)))
+    # Read before the values are built: a change while they are built leaves them stale at once.
     stamp = (_local_commits, version)
     now = time.monotonic()
     kept = channel.kept

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import BindParameter, Integer, bindparam, func, select
+from sqlalchemy import BindParameter, Integer, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -26,6 +26,7 @@ from app.services.accounts.tokens import Principal
 from app.services.federation import duplicates, feed
 from app.services.search import filter_keys
 from app.services.search.folding import search_keys
+from app.services.search.sql import HIGH_WATER
 
 # Roles that may publish listings: scientists, enterprises, funds (for their partners), operators.
 AUTHOR_ROLES = frozenset({"scientist", "enterprise", "fund", "admin"})
@@ -289,9 +290,6 @@ async def read_by_seq(
     keys: list[Hashable] = [("listing-seq", seq) for seq in dict.fromkeys(seqs)]
     kept = await lookups.remembered_each(sessions, keys, read)
     return {cast(tuple[str, int], key)[1]: listing for key, listing in kept.items()}
-
-
-HIGH_WATER = select(func.coalesce(func.max(Listing.seq), 0))
 
 
 async def high_water(sessions: async_sessionmaker[AsyncSession]) -> int:

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import Executable, func, select
+from sqlalchemy import Executable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.database import is_sqlite
@@ -94,7 +94,7 @@ HighWater = Callable[[], Awaitable[int]]
 async def _snapshot(session: AsyncSession, high_water: HighWater | None = None) -> Snapshot:
     if high_water is not None:
         return Snapshot(high_water=await high_water(), now=utcnow())
-    found = await session.scalar(select(func.coalesce(func.max(Listing.seq), 0)))
+    found = await session.scalar(sql.HIGH_WATER)
     return Snapshot(high_water=int(found or 0), now=utcnow())
 
 

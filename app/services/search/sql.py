@@ -304,6 +304,10 @@ def ranked_hits(rows: CTE, *, held: int, after: Position | None, limit: int) -> 
     return stmt.order_by(ranked.c.score.desc(), ranked.c.seq.desc()).limit(limit)
 
 
+# The highest listing seq: where a first page's snapshot is taken.
+HIGH_WATER = select(func.coalesce(func.max(Listing.seq), 0))
+
+
 def listings(seqs: Sequence[int]) -> Select[Any]:
     """The listings of a page, by seq (in no particular order)."""
     return _load(select(Listing).where(Listing.seq.in_(seqs)))
