@@ -1,12 +1,13 @@
 """Migration 0010 backfills the exact search text of listings that already exist, and its
-downgrade leaves a working folded index."""
+downgrade leaves a working folded index; migration 0022 pads the fields ranking weighs once,
+and its downgrade strips them."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from app.core.database import install_sqlite_hooks
@@ -95,3 +96,76 @@ async def test_upgrade_backfills_exact_text_and_downgrade_keeps_folded_search() 
     assert await _folded_matches(url, "may") == 3
     run_blocking(upgrade, url)
     assert await _found(url, "mây") == ["Điện toán đám mây", "May mặc xuất khẩu"]
+
+
+PADDED_BEFORE = "0021"
+RANKED_FIELDS = tuple(
+    f"{level}_{name}" for level in ("search", "exact") for name in ("title", "keywords", "summary")
+)
+
+
+async def _ranked_fields(url: str) -> dict[str, dict[str, str]]:
+    engine = _engine(url)
+    columns = [getattr(Listing, name) for name in RANKED_FIELDS]
+    try:
+        async with AsyncSession(engine) as session:
+            rows = await session.execute(select(Listing.title, *columns))
+            return {row[0]["vi"]: dict(zip(RANKED_FIELDS, row[1:], strict=True)) for row in rows}
+    finally:
+        await engine.dispose()
+
+
+async def _scores(url: str, q: str) -> dict[str, int]:
+    engine = _engine(url)
+    try:
+        async with AsyncSession(engine) as session:
+            hits = dict(await search.scored_ids(session, q, scope=Scope(is_admin=True)))
+            titles = await session.execute(select(Listing.id, Listing.title))
+            return {row.title["vi"]: hits[row.id] for row in titles if row.id in hits}
+    finally:
+        await engine.dispose()
+
+
+async def test_ranked_fields_are_padded_once_and_the_downgrade_strips_them() -> None:
+    url = fresh_database_url("padded_fields")
+    run_blocking(upgrade, url, PADDED_BEFORE)
+    engine = _engine(url)
+    org_id = uuid.uuid4()
+    titles = ["Máy sấy nông sản", "Nông sản sấy bằng máy", "Sấy nông sản"]
+    try:
+        async with AsyncSession(engine) as session:
+            await session.execute(
+                insert(Organisation), [{"id": org_id, "name": "Viện", "kind": "institute"}]
+            )
+            rows = [lh.row(org_id, title={"vi": title}, keywords=["máy"]) for title in titles]
+            await session.execute(insert(Listing.__table__), rows)
+            # The first two as revision 0021 wrote them (unpadded), the third already padded.
+            plain = {name: func.trim(getattr(Listing, name)) for name in RANKED_FIELDS}
+            await session.execute(
+                update(Listing).where(Listing.title != rows[2]["title"]).values(plain)
+            )
+            await session.commit()
+    finally:
+        await engine.dispose()
+    before = await _ranked_fields(url)
+    assert before["Máy sấy nông sản"]["exact_title"] == "máy sấy nông sản"
+    assert before["Sấy nông sản"]["exact_title"] == " sấy nông sản "
+
+    run_blocking(upgrade, url)
+    after = await _ranked_fields(url)
+    assert after["Máy sấy nông sản"]["exact_title"] == " máy sấy nông sản "
+    assert after["Nông sản sấy bằng máy"]["search_title"] == " nong san say bang may "
+    assert after["Sấy nông sản"]["exact_title"] == " sấy nông sản "  # not padded twice
+    assert {fields["exact_keywords"] for fields in after.values()} == {" máy "}
+    # "máy" as the first and as the last word of a title weighs the same; a title without it less.
+    scores = await _scores(url, "máy")
+    assert scores["Máy sấy nông sản"] == scores["Nông sản sấy bằng máy"]
+    assert scores["Máy sấy nông sản"] > scores["Sấy nông sản"] > 0
+
+    run_blocking(downgrade, url, PADDED_BEFORE)
+    stripped = await _ranked_fields(url)
+    assert stripped["Máy sấy nông sản"]["exact_title"] == "máy sấy nông sản"
+    assert stripped["Sấy nông sản"]["exact_summary"] == "tóm tắt"
+    assert all(
+        not value.startswith(" ") for fields in stripped.values() for value in fields.values()
+    )

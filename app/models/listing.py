@@ -79,6 +79,7 @@ class Listing(Base):
     extensions: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     # Folded text (app.services.search.folding): the indexed document and the fields ranking weighs.
     # Deferred, like the exact keys below: only SQL reads them, and they are most of a row's bytes.
+    # The three fields ranking weighs are stored padded with a space each side (ranking.padded).
     search_text: Mapped[str] = mapped_column(Text, deferred=True)
     search_title: Mapped[str] = mapped_column(Text, deferred=True)
     search_keywords: Mapped[str] = mapped_column(Text, deferred=True)

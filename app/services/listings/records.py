@@ -24,7 +24,7 @@ from app.schemas.listing import DEFAULT_LIFETIME, ListingCreate, ListingUpdate, 
 from app.services import vocabularies
 from app.services.accounts.tokens import Principal
 from app.services.federation import duplicates, feed
-from app.services.search import filter_keys
+from app.services.search import filter_keys, ranking
 from app.services.search.folding import search_keys
 from app.services.search.sql import HIGH_WATER
 
@@ -112,7 +112,9 @@ def search_columns(
     values: dict[str, Any], *, keys: Callable[[str], tuple[str, str]] = search_keys
 ) -> dict[str, str]:
     """The folded and exact columns search indexes and ranks, and the filter keys it indexes
-    beside them, from a listing's column values."""
+    beside them, from a listing's column values. The fields ranking weighs are stored with a
+    space each side (``ranking.padded``), so that finding a whole word in one is a single
+    substring search."""
     fields = {
         "title": list((values["title"] or {}).values()),
         "keywords": list(values.get("keywords") or []),
@@ -128,7 +130,7 @@ def search_columns(
         }
         columns[f"{prefix}_text"] = " ".join(filter(None, texts.values()))
         for name in ("title", "keywords", "summary"):
-            columns[f"{prefix}_{name}"] = texts[name]
+            columns[f"{prefix}_{name}"] = ranking.padded(texts[name])
     columns["filter_keys"] = filter_keys.listing_keys(values)
     return columns
 

@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import ColumnElement, SQLColumnExpression, case, literal, or_
+from sqlalchemy import ColumnElement, Integer, SQLColumnExpression, case, literal, or_
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from app.models import Listing
 from app.services.search.query import Form, SearchQuery, strategic_groups
@@ -34,6 +38,36 @@ def has_words(text: SQLColumnExpression[str], words: str) -> ColumnElement[bool]
     return (literal(" ") + text + literal(" ")).like(f"% {words} %")
 
 
+def padded(text: str) -> str:
+    """A field's key text as stored for ranking: with a space each side, so that a whole word
+    is a substring (``holds_words``) and no test pads the text again for each row."""
+    return f" {text} "
+
+
+class _Position(FunctionElement[int]):
+    """Where the second argument first occurs in the first (from 1), or 0: a plain substring
+    search, several times cheaper per row than a LIKE pattern on a padded copy."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(_Position)
+def _instr(element: _Position, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"instr({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_Position, "postgresql")
+def _strpos(element: _Position, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"strpos({compiler.process(element.clauses, **kw)})"
+
+
+def holds_words(padded_text: SQLColumnExpression[str], words: str) -> ColumnElement[bool]:
+    """Whether a ``padded`` key text holds ``words`` as whole words (key texts are words and
+    single spaces, so the words with a space each side are found exactly there)."""
+    return _Position(padded_text, literal(f" {words} ")) > 0
+
+
 def form_matches(form: Form, exact: Text, folded: Text) -> ColumnElement[bool]:
     """The two-level rule (``query.py``) on a pair of exact and folded key texts."""
     if not form.accented:
@@ -44,14 +78,14 @@ def form_matches(form: Form, exact: Text, folded: Text) -> ColumnElement[bool]:
 def _levels(
     form: Form, exact: Text, folded: Text, accents: bool
 ) -> list[tuple[ColumnElement[bool], int]]:
-    """(condition, level) pairs for ``form`` in a field's key texts, best level first."""
+    """(condition, level) pairs for ``form`` in a field's padded key texts, best level first."""
     if not accents:  # plain folded search: every hit counts 1
-        return [(has_words(folded, form.folded), 1)]
+        return [(holds_words(folded, form.folded), 1)]
     if not form.accented:
-        return [(has_words(folded, form.folded), EXACT_LEVEL)]
+        return [(holds_words(folded, form.folded), EXACT_LEVEL)]
     return [
-        (has_words(exact, form.exact), EXACT_LEVEL),
-        (has_words(exact, form.folded), UNACCENTED_LEVEL),
+        (holds_words(exact, form.exact), EXACT_LEVEL),
+        (holds_words(exact, form.folded), UNACCENTED_LEVEL),
     ]
 
 
@@ -59,15 +93,16 @@ def best(
     forms: Sequence[Form], texts: tuple[Text, Text], weight: int, accents: bool = True
 ) -> ColumnElement[int]:
     """``weight`` times the best level any of ``forms`` reaches in a field, given as its
-    (exact, folded) key texts. A field whose folded text holds no form scores 0 after one test
-    per form, as in plain folded search: the exact text is read only for the fields that may hit.
+    (exact, folded) ``padded`` key texts. A field whose folded text holds no form scores 0 after
+    one test per form, as in plain folded search: the exact text is read only for the fields that
+    may hit.
     """
     levels = [pair for form in forms for pair in _levels(form, *texts, accents)]
     levels.sort(key=lambda pair: -pair[1])
     scored = case(*((hit, weight * level) for hit, level in levels), else_=0)
     if not accents or not any(form.accented for form in forms):
         return scored
-    folded = or_(*(has_words(texts[1], form.folded) for form in forms))
+    folded = or_(*(holds_words(texts[1], form.folded) for form in forms))
     return case((folded, scored), else_=0)
 
 
