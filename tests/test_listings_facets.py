@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+
 from app.context import AppContext
 from app.services.search import engine
 from app.services.search import sql as search_sql
@@ -152,6 +154,50 @@ async def test_counts_beyond_the_limit_follow_the_filters(
     narrower = await lh.search(client, q=marker, kind="offer", trl_max=2)
     assert narrower["total"] == 2
     assert narrower["total_exact"] is True
+
+
+@pytest.mark.parametrize("q", [True, False], ids=["ranked", "unranked"])
+async def test_counts_beyond_the_limit_leave_out_every_value_of_the_oldest_result(
+    client, session, ctx: AppContext, monkeypatch, q: bool
+) -> None:
+    """A search whose window holds one result more than is counted (here every ranked one)
+    counts that oldest result apart and takes it off: none of its values shows, in any facet."""
+    monkeypatch.setattr(search_sql, "COUNTED_RESULTS", 2)
+    monkeypatch.setattr(search_sql, "RANKED_CANDIDATES", 3)
+    _, _, org = await lh.author(client, session, ctx)
+    marker = f"cu{uuid.uuid4().hex[:8]}"
+    exchange = f"C{uuid.uuid4().hex[:6].upper()}"
+    common = {"keywords": [marker], "origin_exchange": exchange}
+    oldest = lh.row(
+        org.id,
+        **common,
+        kind="request",
+        strategic_group="biotech",
+        st_field="406",
+        province="CT",
+        ip_status="granted",
+        transaction_types=["licensing", "investment"],
+        trl=9,
+    )
+    newer = [
+        lh.row(org.id, **common, st_field="102", transaction_types=["investment"], trl=2)
+        for _ in range(2)
+    ]
+    await lh.bulk_insert(session, [oldest, *newer])
+    page = await lh.search(client, **({"q": marker} if q else {"exchange": exchange}))
+    assert (page["total"], page["total_exact"]) == (2, False)
+    assert page["facets"] == {
+        "kind": {"offer": 2},
+        "strategic_group": {"ai": 2},
+        "st_field": {"1": 2, "102": 2},
+        "province": {"HN": 2},
+        "exchange": {exchange: 2},
+        "ip_status": {"none": 2},
+        "transaction_type": {"investment": 2},
+        "status": {"active": 2},
+        "trl": {"2": 2},
+    }
+    assert len(page["items"]) == 3
 
 
 async def _pages(client, **params) -> list[dict]:

@@ -37,11 +37,21 @@ from app.services.search.sql import FACETS, Plan
 _PLAIN = ("kind", "strategic_group", "province", "exchange", "ip_status", "status", "trl")
 
 
-def _grouped(matched: CTE, facet: str, value: Any, *where: ColumnElement[bool]) -> Select[Any]:
+# A row of ``facet_counts`` naming a facet (or "total") with this prefix is taken off its count
+# rather than added: the oldest row of a window that holds one more than is counted.
+UNCOUNTED = "-"
+
+
+def _text(value: Any) -> Any:
+    # The union's value column is text: text columns are read as they are, others cast (TRL).
+    return value if isinstance(value.type, String) else cast(value, String)
+
+
+def _grouped(rows: CTE, facet: str, value: Any, *where: ColumnElement[bool]) -> Select[Any]:
     return (
-        select(literal(facet).label("facet"), cast(value, String).label("facet_value"))
+        select(literal(facet).label("facet"), _text(value).label("facet_value"))
         .add_columns(func.count().label("n"))
-        .select_from(matched)
+        .select_from(rows)
         .where(*where)
         .group_by(literal_column("facet_value"))
     )
@@ -53,9 +63,9 @@ def facet_counts(
     """("window", NULL, the rows ``window`` holds); with ``facets``, (facet, value, count) rows
     over the ``COUNTED_RESULTS`` newest rows of ``window`` (which holds at least one more when
     more results exist), ("total", NULL, number counted) and ("more", NULL, 1 if more results
-    exist else 0); with ``hits`` (seq, score rows), one ("hit", seq, score) row each: a page's
-    ranked hits and its counts from one search of the newest matches. ``held``: the most rows
-    ``window`` may hold."""
+    exist else 0), some of them to be taken off (``UNCOUNTED``, ``read``); with ``hits`` (seq,
+    score rows), one ("hit", seq, score) row each: a page's ranked hits and its counts from one
+    search of the newest matches. ``held``: the most rows ``window`` may hold."""
     # ("window", NULL, rows in the window): whether it holds as many rows as it may.
     parts: list[Select[Any]] = [
         select(literal("window"), cast(None, String), func.count()).select_from(window)
@@ -68,25 +78,42 @@ def facet_counts(
     return union_all(*parts)
 
 
-def _counted(plan: Plan, window: CTE, held: int) -> list[Select[Any]]:
-    matched = sql.newest_of(window, sql.COUNTED_RESULTS, held=held).cte("matched")
-    matched = matched.prefix_with("MATERIALIZED")
-    more = case((func.count() > sql.COUNTED_RESULTS, 1), else_=0)
-    c = matched.c
+def _groups(plan: Plan, rows: CTE, prefix: str = "") -> list[Select[Any]]:
+    """(facet, value, count) of ``rows`` for every facet, and ("total", NULL, count)."""
+    c = rows.c
     # A level-1 field counts its level-2 fields too, as the st_field filter selects them.
-    level1 = func.substr(c.st_field, literal_column("1"), literal_column("1"))
+    level1 = func.substr(c.st_field, literal_column("1"), literal_column("1"), type_=String)
     elements = plan.backend.elements(c.transaction_types)
-    parts = [_grouped(matched, name, c[name]) for name in _PLAIN]
     return [
-        *parts,
-        _grouped(matched, "st_field", level1, c.st_field.is_not(None)),
-        _grouped(matched, "st_field", c.st_field, func.length(c.st_field) > 1),
-        _grouped(matched, "transaction_type", elements.c.value).join_from(
-            matched, elements, true()
+        *(_grouped(rows, prefix + name, c[name]) for name in _PLAIN),
+        _grouped(rows, prefix + "st_field", level1, c.st_field.is_not(None)),
+        _grouped(rows, prefix + "st_field", c.st_field, func.length(c.st_field) > 1),
+        _grouped(rows, prefix + "transaction_type", elements.c.value).join_from(
+            rows, elements, true()
         ),
-        select(literal("total"), cast(None, String), func.count()).select_from(matched),
-        select(literal("more"), cast(None, String), more).select_from(window),
+        select(literal(prefix + "total"), cast(None, String), func.count()).select_from(rows),
     ]
+
+
+def _counted(plan: Plan, window: CTE, held: int) -> list[Select[Any]]:
+    more = case((func.count() > sql.COUNTED_RESULTS, 1), else_=0)
+    more_row = select(literal("more"), cast(None, String), more).select_from(window)
+    if held > sql.COUNTED_RESULTS + 1:
+        matched = sql.newest_of(window, sql.COUNTED_RESULTS, held=held).cte("matched")
+        return [*_groups(plan, matched.prefix_with("MATERIALIZED")), more_row]
+    # The window holds at most one row more than is counted: every facet counts the whole
+    # window, and that one oldest row, when the window holds it, is counted apart to be taken
+    # off, cheaper than a copy of the rows counted.
+    oldest_seq = (
+        select(func.min(window.c.seq)).having(func.count() > sql.COUNTED_RESULTS).scalar_subquery()
+    )
+    oldest = select(*window.c).where(window.c.seq == oldest_seq).cte("oldest")
+    oldest = oldest.prefix_with("MATERIALIZED")
+    return [*_groups(plan, window), *_groups(plan, oldest, UNCOUNTED), more_row]
+
+
+def _most_first(item: tuple[str, int]) -> tuple[int, str]:
+    return -item[1], item[0]
 
 
 @dataclass
@@ -103,18 +130,22 @@ def read(rows: Sequence[Row[Any]]) -> tuple[Counts, list[tuple[int, int]]]:
     total = more = window = 0
     hits: list[tuple[int, int]] = []
     for facet, value, n in rows:
+        sign = 1
+        if facet.startswith(UNCOUNTED):
+            facet, sign = facet[len(UNCOUNTED) :], -1
         if facet == "window":
             window = int(n)
         elif facet == "total":
-            total = int(n)
+            total += sign * int(n)
         elif facet == "more":
             more = int(n)
         elif facet == "hit":
             hits.append((int(value), int(n)))
         elif facet in counts and value is not None:
-            counts[facet][str(value)] = int(n)
+            values = counts[facet]
+            values[str(value)] = values.get(str(value), 0) + sign * int(n)
     ordered = {
-        name: dict(sorted(values.items(), key=lambda item: (-item[1], item[0])))
+        name: dict(sorted(((v, n) for v, n in values.items() if n > 0), key=_most_first))
         for name, values in counts.items()
     }
     hits.sort(key=lambda hit: (-hit[1], -hit[0]))
