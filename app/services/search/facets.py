@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import (
     CTE,
+    BigInteger,
     ColumnElement,
     CompoundSelect,
     Row,
@@ -34,7 +35,7 @@ from app.services.search import sql
 from app.services.search.sql import FACETS, Plan
 
 # Facets whose value is a column of the matched rows, grouped as is.
-_PLAIN = ("kind", "strategic_group", "province", "exchange", "ip_status", "status", "trl")
+_PLAIN = ("kind", "strategic_group", "province", "exchange", "ip_status", "status")
 
 
 # A row of ``facet_counts`` naming a facet (or "total") with this prefix is taken off its count
@@ -81,18 +82,43 @@ def facet_counts(
 def _groups(plan: Plan, rows: CTE, prefix: str = "") -> list[Select[Any]]:
     """(facet, value, count) of ``rows`` for every facet, and ("total", NULL, count)."""
     c = rows.c
-    # A level-1 field counts its level-2 fields too, as the st_field filter selects them.
-    level1 = func.substr(c.st_field, literal_column("1"), literal_column("1"), type_=String)
-    elements = plan.backend.elements(c.transaction_types)
+    # TRL levels are numbers, counted before they are written as text. Fields and transaction
+    # types are counted as stored first (a few distinct values), then regrouped: a level-1
+    # field counts its level-2 fields too, as the st_field filter selects them, and a type
+    # counts every array that holds it.
+    trls = _counted_by(c.trl).subquery(f"{rows.name}_trls")
+    fields = _counted_by(c.st_field, c.st_field.is_not(None)).cte(f"{rows.name}_fields")
+    fields = fields.prefix_with("MATERIALIZED")
+    level1 = func.substr(fields.c.value, literal_column("1"), literal_column("1"), type_=String)
+    arrays = _counted_by(c.transaction_types).subquery(f"{rows.name}_arrays")
+    elements = plan.backend.elements(arrays.c.value)
     return [
         *(_grouped(rows, prefix + name, c[name]) for name in _PLAIN),
-        _grouped(rows, prefix + "st_field", level1, c.st_field.is_not(None)),
-        _grouped(rows, prefix + "st_field", c.st_field, func.length(c.st_field) > 1),
-        _grouped(rows, prefix + "transaction_type", elements.c.value).join_from(
-            rows, elements, true()
+        select(literal(prefix + "trl"), cast(trls.c.value, String), trls.c.n),
+        _regrouped(fields, prefix + "st_field", level1),
+        select(literal(prefix + "st_field"), fields.c.value, fields.c.n).where(
+            func.length(fields.c.value) > 1
+        ),
+        _regrouped(arrays, prefix + "transaction_type", elements.c.value).join_from(
+            arrays, elements, true()
         ),
         select(literal(prefix + "total"), cast(None, String), func.count()).select_from(rows),
     ]
+
+
+def _counted_by(column: Any, *where: ColumnElement[bool]) -> Select[Any]:
+    """(value, n): how many rows have each value of ``column``."""
+    return select(column.label("value"), func.count().label("n")).where(*where).group_by(column)
+
+
+def _regrouped(counted: Any, facet: str, value: Any) -> Select[Any]:
+    """(facet, value, count) from (value, n) rows already counted, grouped again by ``value``."""
+    total = cast(func.sum(counted.c.n), BigInteger)
+    return (
+        select(literal(facet).label("facet"), _text(value).label("facet_value"), total)
+        .select_from(counted)
+        .group_by(literal_column("facet_value"))
+    )
 
 
 def _counted(plan: Plan, window: CTE, held: int) -> list[Select[Any]]:
