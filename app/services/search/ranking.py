@@ -46,7 +46,7 @@ def padded(text: str) -> str:
 
 class _Position(FunctionElement[int]):
     """Where the second argument first occurs in the first (from 1), or 0: a plain substring
-    search, several times cheaper per row than a LIKE pattern on a padded copy."""
+    search, with no copy of the text and no pattern to interpret (``instr``, ``strpos``)."""
 
     type = Integer()
     inherit_cache = True
