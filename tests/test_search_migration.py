@@ -29,17 +29,18 @@ def _engine(url: str) -> Any:
     return engine
 
 
-async def _insert_before(url: str, titles: list[str]) -> None:
-    """Listings written by the schema of revision 0009 (no exact columns)."""
+async def _insert(url: str, titles: list[str], *, left_out: set[str], **values: Any) -> None:
+    """Listings with these titles, written without the columns ``left_out`` (those an earlier
+    revision lacked)."""
     engine = _engine(url)
     org_id = uuid.uuid4()
-    columns = {c.name for c in Listing.__table__.columns} - {*EXACT, "filter_keys"}
+    columns = {c.name for c in Listing.__table__.columns} - left_out
     try:
         async with AsyncSession(engine) as session:
             await session.execute(
                 insert(Organisation), [{"id": org_id, "name": "Viện", "kind": "institute"}]
             )
-            rows = [lh.row(org_id, title={"vi": title}) for title in titles]
+            rows = [lh.row(org_id, title={"vi": title}, **values) for title in titles]
             table = Listing.__table__
             await session.execute(
                 insert(table), [{k: v for k, v in r.items() if k in columns} for r in rows]
@@ -49,17 +50,13 @@ async def _insert_before(url: str, titles: list[str]) -> None:
         await engine.dispose()
 
 
+async def _insert_before(url: str, titles: list[str]) -> None:
+    """Listings written by the schema of revision 0009 (no exact columns)."""
+    await _insert(url, titles, left_out={*EXACT, "filter_keys"})
+
+
 async def _found(url: str, q: str) -> list[str]:
-    engine = _engine(url)
-    try:
-        async with AsyncSession(engine) as session:
-            hits = await search.scored_ids(session, q, scope=Scope(is_admin=True))
-            ids = [listing_id for listing_id, _ in hits]
-            titles = await session.execute(select(Listing.id, Listing.title))
-            by_id = {row.id: row.title["vi"] for row in titles}
-            return [by_id[listing_id] for listing_id in ids]
-    finally:
-        await engine.dispose()
+    return list(await _scores(url, q))
 
 
 async def _folded_matches(url: str, word: str) -> int:
@@ -116,12 +113,14 @@ async def _ranked_fields(url: str) -> dict[str, dict[str, str]]:
 
 
 async def _scores(url: str, q: str) -> dict[str, int]:
+    """The titles ``q`` finds, best first, with their scores."""
     engine = _engine(url)
     try:
         async with AsyncSession(engine) as session:
-            hits = dict(await search.scored_ids(session, q, scope=Scope(is_admin=True)))
+            hits = await search.scored_ids(session, q, scope=Scope(is_admin=True))
             titles = await session.execute(select(Listing.id, Listing.title))
-            return {row.title["vi"]: hits[row.id] for row in titles if row.id in hits}
+            by_id = {row.id: row.title["vi"] for row in titles}
+            return {by_id[listing_id]: score for listing_id, score in hits}
     finally:
         await engine.dispose()
 
@@ -129,21 +128,15 @@ async def _scores(url: str, q: str) -> dict[str, int]:
 async def test_ranked_fields_are_padded_once_and_the_downgrade_strips_them() -> None:
     url = fresh_database_url("padded_fields")
     run_blocking(upgrade, url, PADDED_BEFORE)
-    engine = _engine(url)
-    org_id = uuid.uuid4()
     titles = ["Máy sấy nông sản", "Nông sản sấy bằng máy", "Sấy nông sản"]
+    await _insert(url, titles, left_out=set(), keywords=["máy"])
+    # The first two as revision 0021 wrote them (unpadded), the third already padded.
+    engine = _engine(url)
+    plain = {name: func.trim(getattr(Listing, name)) for name in RANKED_FIELDS}
     try:
         async with AsyncSession(engine) as session:
-            await session.execute(
-                insert(Organisation), [{"id": org_id, "name": "Viện", "kind": "institute"}]
-            )
-            rows = [lh.row(org_id, title={"vi": title}, keywords=["máy"]) for title in titles]
-            await session.execute(insert(Listing.__table__), rows)
-            # The first two as revision 0021 wrote them (unpadded), the third already padded.
-            plain = {name: func.trim(getattr(Listing, name)) for name in RANKED_FIELDS}
-            await session.execute(
-                update(Listing).where(Listing.title != rows[2]["title"]).values(plain)
-            )
+            title = Listing.title["vi"].as_string()
+            await session.execute(update(Listing).where(title != titles[2]).values(plain))
             await session.commit()
     finally:
         await engine.dispose()
